@@ -1,0 +1,1 @@
+"""autocode-em policy worker (Temporal task queue ``gpu``)."""

@@ -1,0 +1,57 @@
+"""The Python policy worker on task queue ``gpu``: ``python -m autocode_gpu.worker``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from .activities import ACTIVITIES
+
+TASK_QUEUE = "gpu"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--address", default=os.environ.get("AUTOCODE_TEMPORAL_ADDRESS", "127.0.0.1:7233"))
+    p.add_argument("--namespace", default=os.environ.get("AUTOCODE_NAMESPACE", "default"))
+    p.add_argument("--task-queue", default=TASK_QUEUE)
+    return p.parse_args()
+
+
+async def run(address: str, namespace: str, task_queue: str) -> None:
+    client = await Client.connect(address, namespace=namespace)
+    # One activity at a time: the policy owns the device. Activities are synchronous (torch
+    # blocks), so they run on a thread pool and heartbeat from there.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            activities=ACTIVITIES,
+            activity_executor=pool,
+            max_concurrent_activities=1,
+            identity=f"gpu@{os.getpid()}",
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with worker:
+            logging.info("gpu worker polling %s on %s", task_queue, address)
+            await stop.wait()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    args = parse_args()
+    asyncio.run(run(args.address, args.namespace, args.task_queue))
+
+
+if __name__ == "__main__":
+    main()
