@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { register as registerSmoke } from './commands/smoke';
 import { register as registerStack } from './commands/stack';
+import { register as registerValidate } from './commands/validate';
 
 // `autocode status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -15,6 +16,7 @@ const program = new Command('autocode')
 
 registerStack(program);
 registerSmoke(program);
+registerValidate(program);
 
 // Reserved layout, filled by later work: each says so until then instead of failing obscurely.
 const reserved: [string, string][] = [

@@ -1,0 +1,124 @@
+// What a node may `use`: for each activity, its task queue, its parameters (validated from `with`),
+// what it produces, and which producers it needs. The iteration workflow and the validator read this.
+import { z } from 'zod';
+
+export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
+
+export interface NodeKind {
+  queue: 'cpu' | 'gpu';
+  params: z.ZodType;
+  output: OutputKind;
+  /** Inputs by producer kind: [min, max] nodes of that kind among `needs`. */
+  inputs: Partial<Record<OutputKind, [number, number]>>;
+  description: string;
+}
+
+const Mode = z.enum(['dictated_cot', 'dictated_code', 'native']);
+
+export const RolloutsParams = z
+  .object({
+    mode: Mode,
+    k: z.number().int().min(1).max(64).default(8),
+    temperature: z.number().min(0).max(2).default(1),
+    top_p: z.number().gt(0).max(1).default(0.95),
+    max_tokens: z.number().int().min(1).default(2000),
+    max_rounds: z.number().int().min(1).max(20).default(5),
+    code_timeout_s: z.number().positive().max(60).default(5),
+    shard_size: z.number().int().min(1).default(64),
+    adaptive_budget: z.boolean().default(false),
+  })
+  .strict();
+
+export const EstimateParams = z
+  .object({
+    alpha: z.number().min(0).default(0),
+    prior_smoothing: z.number().min(0).default(1),
+  })
+  .strict();
+
+export const SynthesizeParams = z
+  .object({
+    exploratory: z.boolean().default(true),
+    reflective: z.boolean().default(true),
+    max_per_query: z.number().int().min(1).default(8),
+    reflective_weight: z.number().min(0).default(1),
+    cut_lines: z.number().int().min(1).default(10),
+    hint_after_cot: z
+      .string()
+      .default("Sorry, the above solution may be incorrect. It's better to write a program."),
+    hint_after_code: z
+      .string()
+      .default("Sorry, the above solution may be incorrect. It's better to simply reason step by step."),
+    replay_dictated: z.boolean().default(true),
+    adv_clip: z.number().positive().default(2),
+    /** Plain RL ablation: no reference strategy, every native rollout is a sample. */
+    reference_strategy: z.boolean().default(true),
+  })
+  .strict();
+
+export const UpdateParams = z
+  .object({
+    lr: z.number().positive().default(2e-5),
+    warmup_ratio: z.number().min(0).max(1).default(0.03),
+    epochs: z.number().int().min(1).default(1),
+    batch_size: z.number().int().min(1).default(16),
+    grad_accum: z.number().int().min(1).default(1),
+    ratio_clip: z.enum(['clamp_above', 'ppo']).default('clamp_above'),
+    ratio_upper: z.number().min(1).default(1.2),
+    ppo_epsilon: z.number().positive().max(1).default(0.2),
+    checkpoint_every: z.number().int().min(1).default(50),
+  })
+  .strict();
+
+export const EvaluateParams = z
+  .object({
+    modes: z
+      .array(z.enum(['cot', 'code', 'auto']))
+      .min(1)
+      .default(['cot', 'code', 'auto']),
+    max_tokens: z.number().int().min(1).default(2000),
+    max_rounds: z.number().int().min(1).max(20).default(5),
+    limit: z.number().int().min(1).optional(),
+    selection_labels: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const NODE_KINDS = {
+  rollouts: {
+    queue: 'cpu',
+    params: RolloutsParams,
+    output: 'rollouts',
+    inputs: {},
+    description: 'sample K responses per training query in one mode, executing Python, graded',
+  },
+  estimate: {
+    queue: 'cpu',
+    params: EstimateParams,
+    output: 'estimates',
+    inputs: { rollouts: [1, 16] },
+    description: 'Q per method, prior from native rollouts, reference strategy and decision per query',
+  },
+  synthesize: {
+    queue: 'cpu',
+    params: SynthesizeParams,
+    output: 'train',
+    inputs: { rollouts: [1, 16], estimates: [0, 1] },
+    description: 'self-exploratory and self-reflective training samples with whitened advantages',
+  },
+  policy_update: {
+    queue: 'gpu',
+    params: UpdateParams,
+    output: 'checkpoint',
+    inputs: { train: [1, 1] },
+    description: 'off-policy policy-gradient update (M-step); writes a new checkpoint',
+  },
+  evaluate: {
+    queue: 'cpu',
+    params: EvaluateParams,
+    output: 'eval',
+    inputs: { checkpoint: [0, 1] },
+    description: 'greedy Pass@1 in cot, code and auto modes on the eval queries',
+  },
+} as const satisfies Record<string, NodeKind>;
+
+export type NodeKindName = keyof typeof NODE_KINDS;
