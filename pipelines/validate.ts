@@ -90,7 +90,7 @@ export function validateSpec(raw: unknown, opts: ValidateOptions = {}): Resolved
       if (producer) counts.set(producer.output, (counts.get(producer.output) ?? 0) + 1);
     }
     const accepts = NODE_KINDS[n.uses].inputs as Partial<Record<OutputKind, [number, number]>>;
-    for (const [kind, count] of counts) {
+    for (const kind of counts.keys()) {
       if (!(kind in accepts))
         issues.push({ path: at(i, 'needs'), message: `'${n.uses}' does not take ${kind} inputs` });
     }
