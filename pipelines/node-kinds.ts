@@ -1,6 +1,10 @@
 // What a node may `use`: for each activity, its task queue, its parameters (validated from `with`),
 // what it produces, and which producers it needs. The iteration workflow and the validator read this.
 import { z } from 'zod';
+import {
+  EstimateParams as EmEstimateParams,
+  SynthesizeParams as EmSynthesizeParams,
+} from '../activities/em/params';
 
 export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
 
@@ -29,32 +33,9 @@ export const RolloutsParams = z
   })
   .strict();
 
-export const EstimateParams = z
-  .object({
-    alpha: z.number().min(0).default(0),
-    prior_smoothing: z.number().min(0).default(1),
-  })
-  .strict();
-
-export const SynthesizeParams = z
-  .object({
-    exploratory: z.boolean().default(true),
-    reflective: z.boolean().default(true),
-    max_per_query: z.number().int().min(1).default(8),
-    reflective_weight: z.number().min(0).default(1),
-    cut_lines: z.number().int().min(1).default(10),
-    hint_after_cot: z
-      .string()
-      .default("Sorry, the above solution may be incorrect. It's better to write a program."),
-    hint_after_code: z
-      .string()
-      .default("Sorry, the above solution may be incorrect. It's better to simply reason step by step."),
-    replay_dictated: z.boolean().default(true),
-    adv_clip: z.number().positive().default(2),
-    /** Plain RL ablation: no reference strategy, every native rollout is a sample. */
-    reference_strategy: z.boolean().default(true),
-  })
-  .strict();
+// The E-step's parameters live with their functions; the run's seed is added by the workflow.
+export const EstimateParams = EmEstimateParams.omit({ seed: true });
+export const SynthesizeParams = EmSynthesizeParams.omit({ seed: true });
 
 export const UpdateParams = z
   .object({
@@ -102,7 +83,7 @@ export const NODE_KINDS = {
     queue: 'cpu',
     params: SynthesizeParams,
     output: 'train',
-    inputs: { rollouts: [1, 16], estimates: [0, 1] },
+    inputs: { rollouts: [1, 16], estimates: [1, 1] },
     description: 'self-exploratory and self-reflective training samples with whitened advantages',
   },
   policy_update: {
