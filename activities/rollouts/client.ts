@@ -1,0 +1,202 @@
+// Client of OpenAI-compatible completion servers (vLLM, SGLang, the project's policy server) speaking the
+// protocol pinned in schemas/inference.ts: completions with token ids and log-probs, and /tokenize.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type CompletionChoice,
+  type CompletionRequest,
+  CompletionResponse,
+  TokenizeResponse,
+} from '../../schemas/inference';
+import { InferenceEndpoints, type InferenceEndpointsInput } from '../../schemas/rollout';
+import { type Endpoint, EndpointPool } from './endpoints';
+import { HttpFailure, postJson } from './http';
+
+/**
+ * `unavailable`: no endpoint answered within the attempts (retrying later may help);
+ * `rejected`: an endpoint refused this request (4xx; the request is wrong, not the server);
+ * `protocol`: an endpoint answered something that does not follow the pinned protocol.
+ */
+export type InferenceErrorKind = 'unavailable' | 'rejected' | 'protocol';
+
+export class InferenceError extends Error {
+  constructor(
+    readonly kind: InferenceErrorKind,
+    message: string,
+    /** HTTP status of a rejection. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'InferenceError';
+  }
+
+  /** A rejection of this request's content (too long, invalid for this input), not of the setup. */
+  get requestRejected(): boolean {
+    return this.kind === 'rejected' && (this.status === 400 || this.status === 413 || this.status === 422);
+  }
+}
+
+/** A completion request without the fields the client sets itself. */
+export interface CompletionParams {
+  prompt: string | number[];
+  n?: number;
+  max_tokens: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string[];
+  seed?: number;
+}
+
+/** One generated sequence: token ids with their log-probs, aligned. */
+export interface Generation {
+  text: string;
+  token_ids: number[];
+  logprobs: number[];
+  finish_reason: 'stop' | 'length';
+  /** The stop string that ended it (null: EOS or length). */
+  stop_reason: string | number | null;
+}
+
+export interface CompletionResult {
+  generations: Generation[];
+  /** Index of the endpoint that answered (pass it back as `prefer` to keep a rollout's prefix cache warm). */
+  endpoint: number;
+}
+
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  completion_tokens: number;
+}
+
+export class InferenceClient {
+  readonly config: InferenceEndpoints;
+  readonly stats: ClientStats = { requests: 0, retries: 0, completion_tokens: 0 };
+  /** The served context length, once /tokenize has reported it. */
+  maxModelLen: number | undefined;
+  private readonly pool: EndpointPool;
+
+  constructor(config: InferenceEndpointsInput) {
+    this.config = InferenceEndpoints.parse(config);
+    this.pool = new EndpointPool(this.config.urls, this.config.concurrency);
+  }
+
+  get endpoints(): readonly string[] {
+    return this.config.urls;
+  }
+
+  /**
+   * Samples `request.n` sequences. Always asks for token ids and the sampled tokens' log-probs; the
+   * caller's stop strings are kept in the output so text and token ids describe the same sequence.
+   */
+  async complete(request: CompletionParams, opts: { prefer?: number } = {}): Promise<CompletionResult> {
+    const n = request.n ?? 1;
+    const body: CompletionRequest = {
+      ...request,
+      model: this.config.model,
+      logprobs: 0,
+      return_token_ids: true,
+      include_stop_str_in_output: true,
+    };
+    const { json, endpoint } = await this.post('completions', body, opts.prefer);
+    const generations = parseGenerations(json, n, endpoint.name);
+    for (const g of generations) this.stats.completion_tokens += g.token_ids.length;
+    return { generations, endpoint: endpoint.index };
+  }
+
+  /** Token ids of `text` as the served model tokenizes it (vLLM's /tokenize). */
+  async tokenize(text: string, addSpecialTokens: boolean): Promise<number[]> {
+    const { json, endpoint } = await this.post('tokenize', {
+      model: this.config.model,
+      prompt: text,
+      add_special_tokens: addSpecialTokens,
+    });
+    const parsed = TokenizeResponse.safeParse(json);
+    if (!parsed.success) {
+      throw new InferenceError('protocol', `${endpoint.name}/tokenize answered without a tokens list`);
+    }
+    // vLLM reports the context length here; the tool loop keeps prompt + max_tokens within it.
+    const limit = (parsed.data as { max_model_len?: unknown }).max_model_len;
+    if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) this.maxModelLen = limit;
+    return parsed.data.tokens;
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  private async post(
+    route: 'completions' | 'tokenize',
+    body: unknown,
+    prefer?: number,
+  ): Promise<{ json: unknown; endpoint: Endpoint }> {
+    const { attempts, timeout_ms, backoff_ms, backoff_max_ms } = this.config;
+    const tried = new Set<number>();
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const ep = await this.pool.acquire(prefer, tried);
+      const url = route === 'completions' ? ep.completionsUrl : ep.tokenizeUrl;
+      this.stats.requests++;
+      try {
+        const json = await postJson(url, body, { agent: ep.agent, timeoutMs: timeout_ms });
+        this.pool.succeeded(ep);
+        return { json, endpoint: ep };
+      } catch (e) {
+        if (!(e instanceof HttpFailure)) throw e;
+        if (!e.retryable) {
+          const kind = e.kind === 'protocol' ? 'protocol' : 'rejected';
+          const what = kind === 'rejected' ? 'rejected the request' : 'broke the protocol';
+          throw new InferenceError(kind, `${url.href} ${what}: ${e.message}`, e.status);
+        }
+        this.pool.failed(ep);
+        tried.add(ep.index);
+        failures.push(`${url.href}: ${e.message}`);
+      } finally {
+        this.pool.release(ep);
+      }
+      if (tried.size === this.pool.endpoints.length) tried.clear();
+      if (attempt < attempts) {
+        this.stats.retries++;
+        const delay = Math.min(backoff_max_ms, backoff_ms * 2 ** (attempt - 1));
+        await sleep(delay * (0.5 + Math.random() / 2));
+      }
+    }
+    const names = this.config.urls.join(', ');
+    throw new InferenceError(
+      'unavailable',
+      `inference endpoints unavailable (${names}) after ${attempts} attempts: ${failures.slice(-4).join('; ')}`,
+    );
+  }
+}
+
+function parseGenerations(json: unknown, n: number, endpoint: string): Generation[] {
+  const parsed = CompletionResponse.safeParse(json);
+  const fail = (why: string) =>
+    new InferenceError('protocol', `${endpoint}/v1/completions answered outside the protocol: ${why}`);
+  if (!parsed.success)
+    throw fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const choices = [...parsed.data.choices].sort((a, b) => a.index - b.index);
+  if (choices.length !== n) throw fail(`asked for n=${n} choices, got ${choices.length}`);
+  return choices.map((c) => toGeneration(c, fail));
+}
+
+function toGeneration(c: CompletionChoice, fail: (why: string) => Error): Generation {
+  if (!c.token_ids)
+    throw fail(`choice ${c.index} has no token_ids (the server must support return_token_ids)`);
+  const lps = c.logprobs?.token_logprobs;
+  if (!lps) throw fail(`choice ${c.index} has no logprobs.token_logprobs`);
+  if (lps.length !== c.token_ids.length) {
+    throw fail(`choice ${c.index}: ${c.token_ids.length} token_ids but ${lps.length} log-probs`);
+  }
+  const logprobs = lps.map((lp, i) => {
+    if (lp === null || !Number.isFinite(lp)) throw fail(`choice ${c.index}: log-prob ${i} is ${lp}`);
+    return lp;
+  });
+  if (c.finish_reason === null) throw fail(`choice ${c.index} has no finish_reason`);
+  return {
+    text: c.text,
+    token_ids: c.token_ids,
+    logprobs,
+    finish_reason: c.finish_reason,
+    stop_reason: c.stop_reason ?? null,
+  };
+}
