@@ -33,7 +33,7 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function setup(script: Script, opts: { maxModelLen?: number } = {}) {
+async function setup(script: Script, opts: { maxModelLen?: number; reportMaxModelLen?: boolean } = {}) {
   server = await startCompletionsServer({ script, ...opts });
   client = new InferenceClient({ urls: [server.url], model: 'scripted', attempts: 1 });
   return { server, client };
