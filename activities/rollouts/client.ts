@@ -1,15 +1,11 @@
 // Client of OpenAI-compatible completion servers (vLLM, SGLang, the project's policy server) speaking the
 // protocol pinned in schemas/inference.ts: completions with token ids and log-probs, and /tokenize.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type CompletionChoice,
-  type CompletionRequest,
-  CompletionResponse,
-  TokenizeResponse,
-} from '../../schemas/inference';
+import { type CompletionRequest, TokenizeResponse } from '../../schemas/inference';
 import { InferenceEndpoints, type InferenceEndpointsInput } from '../../schemas/rollout';
 import { type Endpoint, EndpointPool } from './endpoints';
 import { HttpFailure, postJson } from './http';
+import { readGenerations } from './parse';
 
 /**
  * `unavailable`: no endpoint answered within the attempts (retrying later may help);
@@ -73,11 +69,15 @@ export class InferenceClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, completion_tokens: 0 };
   /** The served context length, once /tokenize has reported it. */
   maxModelLen: number | undefined;
+  /** Generation slots, bounded by `concurrency` per endpoint. */
   private readonly pool: EndpointPool;
+  /** Tokenize has its own slots: it must not queue behind long generations. */
+  private readonly tokenizePool: EndpointPool;
 
   constructor(config: InferenceEndpointsInput) {
     this.config = InferenceEndpoints.parse(config);
     this.pool = new EndpointPool(this.config.urls, this.config.concurrency);
+    this.tokenizePool = new EndpointPool(this.config.urls, Math.min(this.config.concurrency, 16));
   }
 
   get endpoints(): readonly string[] {
@@ -98,7 +98,16 @@ export class InferenceClient {
       include_stop_str_in_output: true,
     };
     const { json, endpoint } = await this.post('completions', body, opts.prefer);
-    const generations = parseGenerations(json, n, endpoint.name);
+    let generations: Generation[];
+    try {
+      generations = readGenerations(json, n);
+    } catch (e) {
+      const why = (e as Error).message;
+      throw new InferenceError(
+        'protocol',
+        `${endpoint.name}/v1/completions answered outside the protocol: ${why}`,
+      );
+    }
     for (const g of generations) this.stats.completion_tokens += g.token_ids.length;
     return { generations, endpoint: endpoint.index };
   }
@@ -122,6 +131,7 @@ export class InferenceClient {
 
   close(): void {
     this.pool.close();
+    this.tokenizePool.close();
   }
 
   private async post(
@@ -130,15 +140,16 @@ export class InferenceClient {
     prefer?: number,
   ): Promise<{ json: unknown; endpoint: Endpoint }> {
     const { attempts, timeout_ms, backoff_ms, backoff_max_ms } = this.config;
+    const pool = route === 'completions' ? this.pool : this.tokenizePool;
     const tried = new Set<number>();
     const failures: string[] = [];
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const ep = await this.pool.acquire(prefer, tried);
+      const ep = await pool.acquire(prefer, tried);
       const url = route === 'completions' ? ep.completionsUrl : ep.tokenizeUrl;
       this.stats.requests++;
       try {
         const json = await postJson(url, body, { agent: ep.agent, timeoutMs: timeout_ms });
-        this.pool.succeeded(ep);
+        pool.succeeded(ep);
         return { json, endpoint: ep };
       } catch (e) {
         if (!(e instanceof HttpFailure)) throw e;
@@ -147,13 +158,13 @@ export class InferenceClient {
           const what = kind === 'rejected' ? 'rejected the request' : 'broke the protocol';
           throw new InferenceError(kind, `${url.href} ${what}: ${e.message}`, e.status);
         }
-        this.pool.failed(ep);
+        pool.failed(ep);
         tried.add(ep.index);
         failures.push(`${url.href}: ${e.message}`);
       } finally {
-        this.pool.release(ep);
+        pool.release(ep);
       }
-      if (tried.size === this.pool.endpoints.length) tried.clear();
+      if (tried.size === pool.endpoints.length) tried.clear();
       if (attempt < attempts) {
         this.stats.retries++;
         const delay = Math.min(backoff_max_ms, backoff_ms * 2 ** (attempt - 1));
@@ -166,37 +177,4 @@ export class InferenceClient {
       `inference endpoints unavailable (${names}) after ${attempts} attempts: ${failures.slice(-4).join('; ')}`,
     );
   }
-}
-
-function parseGenerations(json: unknown, n: number, endpoint: string): Generation[] {
-  const parsed = CompletionResponse.safeParse(json);
-  const fail = (why: string) =>
-    new InferenceError('protocol', `${endpoint}/v1/completions answered outside the protocol: ${why}`);
-  if (!parsed.success)
-    throw fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const choices = [...parsed.data.choices].sort((a, b) => a.index - b.index);
-  if (choices.length !== n) throw fail(`asked for n=${n} choices, got ${choices.length}`);
-  return choices.map((c) => toGeneration(c, fail));
-}
-
-function toGeneration(c: CompletionChoice, fail: (why: string) => Error): Generation {
-  if (!c.token_ids)
-    throw fail(`choice ${c.index} has no token_ids (the server must support return_token_ids)`);
-  const lps = c.logprobs?.token_logprobs;
-  if (!lps) throw fail(`choice ${c.index} has no logprobs.token_logprobs`);
-  if (lps.length !== c.token_ids.length) {
-    throw fail(`choice ${c.index}: ${c.token_ids.length} token_ids but ${lps.length} log-probs`);
-  }
-  const logprobs = lps.map((lp, i) => {
-    if (lp === null || !Number.isFinite(lp)) throw fail(`choice ${c.index}: log-prob ${i} is ${lp}`);
-    return lp;
-  });
-  if (c.finish_reason === null) throw fail(`choice ${c.index} has no finish_reason`);
-  return {
-    text: c.text,
-    token_ids: c.token_ids,
-    logprobs,
-    finish_reason: c.finish_reason,
-    stop_reason: c.stop_reason ?? null,
-  };
 }

@@ -114,6 +114,22 @@ describe('inference client', () => {
     expect(a.requests.length + b.requests.length).toBe(24);
   });
 
+  it('does not queue tokenize requests behind generations that hold every slot', async () => {
+    const s = await startCompletionsServer({ script: () => ({ text: 'z', eos: false }), tokenDelayMs: 50 });
+    servers.push(s);
+    const c = connect([s.url], { concurrency: 1 });
+    const order: string[] = [];
+    // Holds the only generation slot for about a second.
+    const slow = c.complete({ prompt: encode('Q'), max_tokens: 20 }).then(() => order.push('generation'));
+    const tok = c.tokenize('```python', false).then((ids) => {
+      order.push('tokenize');
+      return ids;
+    });
+    expect(await tok).toEqual(encode('```python'));
+    await slow;
+    expect(order).toEqual(['tokenize', 'generation']);
+  });
+
   it('names the endpoint when nothing listens there', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const c = connect([url], { attempts: 2 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type MethodTally, settledDecision } from '../../activities/rollouts/adaptive';
 import { boundOutput, lastPythonBlock, methodOf } from '../../activities/rollouts/code';
 import { EndpointPool } from '../../activities/rollouts/endpoints';
+import { readGenerations } from '../../activities/rollouts/parse';
 import { addSpecialTokens, renderPrompt } from '../../activities/rollouts/prompts';
 import { defaultReward, extractAnswer, lastBoxed, toNumber } from '../../activities/rollouts/reward';
 import { PromptTemplates, ROLLOUT_COLUMNS, RolloutParams, RolloutRow } from '../../schemas/rollout';
@@ -183,5 +184,45 @@ describe('endpoint pool', () => {
     } finally {
       pool.close();
     }
+  });
+});
+
+describe('completion answers', () => {
+  const choice = (index: number, extra: Record<string, unknown> = {}) => ({
+    index,
+    text: 'ab',
+    finish_reason: 'stop',
+    stop_reason: '```output',
+    token_ids: [5, 6],
+    logprobs: { tokens: ['a', 'b'], token_logprobs: [-0.5, -0.25] },
+    ...extra,
+  });
+  it('orders choices by index and keeps ids with their log-probs', () => {
+    const g = readGenerations({ choices: [choice(1, { token_ids: [7, 8] }), choice(0)] }, 2);
+    expect(g.map((x) => x.token_ids)).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
+    expect(g[0]).toMatchObject({ logprobs: [-0.5, -0.25], stop_reason: '```output', finish_reason: 'stop' });
+  });
+  it('names what is outside the protocol', () => {
+    expect(() => readGenerations({ choices: [choice(0)] }, 2)).toThrow('asked for n=2 choices, got 1');
+    expect(() => readGenerations({ choices: [choice(0), choice(0)] }, 2)).toThrow('choice 0 appears twice');
+    expect(() => readGenerations({ choices: [choice(0, { token_ids: [5] })] }, 1)).toThrow(
+      'choice 0: 1 token_ids but 2 log-probs',
+    );
+    expect(() => readGenerations({ choices: [choice(0, { logprobs: null })] }, 1)).toThrow(
+      'no logprobs.token_logprobs',
+    );
+    const nan = { tokens: ['a', 'b'], token_logprobs: [-0.5, null] };
+    expect(() => readGenerations({ choices: [choice(0, { logprobs: nan })] }, 1)).toThrow(
+      'log-prob 1 is null',
+    );
+    expect(() => readGenerations({ choices: [choice(0, { finish_reason: null })] }, 1)).toThrow(
+      'finish_reason null',
+    );
+    expect(() => readGenerations({ choices: [choice(0, { token_ids: [5, -1] })] }, 1)).toThrow(
+      'token id 1 is -1',
+    );
   });
 });
