@@ -83,25 +83,43 @@ export class EndpointPool {
     for (const ep of this.endpoints) ep.agent.destroy();
   }
 
+  // Plain loops: this runs once per waiter on every release.
   private pick(prefer: number | undefined, avoid: ReadonlySet<number>): Endpoint | undefined {
     const now = Date.now();
-    // An endpoint that failed gets one probe request at a time until it answers again.
-    const free = (e: Endpoint) => e.inFlight < (e.failures > 0 ? 1 : e.capacity);
-    const healthy = this.endpoints.filter((e) => e.healthy(now) && !avoid.has(e.index));
-    if (healthy.length > 0) {
-      const preferred = prefer === undefined ? undefined : healthy.find((e) => e.index === prefer);
-      if (preferred && free(preferred)) return preferred;
-      return leastLoaded(healthy.filter(free));
+    let anyHealthy = false;
+    let best: Endpoint | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (const e of this.endpoints) {
+      if (!e.healthy(now) || avoid.has(e.index)) continue;
+      anyHealthy = true;
+      // An endpoint that failed gets one probe request at a time until it answers again.
+      if (e.inFlight >= (e.failures > 0 ? 1 : e.capacity)) continue;
+      if (e.index === prefer) return e;
+      const load = e.inFlight / e.capacity + (e.failures > 0 ? 1 : 0);
+      if (load < bestLoad) {
+        best = e;
+        bestLoad = load;
+      }
     }
-    // Nothing healthy outside `avoid`: probe whatever is free, the least recently failed first.
-    const rest = this.endpoints
-      .filter((e) => e.inFlight < e.capacity)
-      .sort((a, b) => a.downUntil - b.downUntil || a.inFlight - b.inFlight);
-    return rest[0];
+    if (anyHealthy) return best;
+    // Nothing healthy outside `avoid`: probe whatever is free, the soonest out of its rest first.
+    for (const e of this.endpoints) {
+      if (e.inFlight >= e.capacity) continue;
+      if (
+        !best ||
+        e.downUntil < best.downUntil ||
+        (e.downUntil === best.downUntil && e.inFlight < best.inFlight)
+      ) {
+        best = e;
+      }
+    }
+    return best;
   }
 
   private dispatch(): void {
-    for (let i = 0; i < this.waiters.length; ) {
+    let free = 0;
+    for (const e of this.endpoints) free += Math.max(0, e.capacity - e.inFlight);
+    for (let i = 0; i < this.waiters.length && free > 0; ) {
       const w = this.waiters[i] as Waiter;
       const ep = this.pick(w.prefer, w.avoid);
       if (!ep) {
@@ -109,6 +127,7 @@ export class EndpointPool {
         continue;
       }
       ep.inFlight++;
+      free--;
       this.waiters.splice(i, 1);
       w.resolve(ep);
     }
@@ -130,11 +149,4 @@ export class EndpointPool {
     );
     this.wakeTimer.unref();
   }
-}
-
-function leastLoaded(eps: Endpoint[]): Endpoint | undefined {
-  let best: Endpoint | undefined;
-  const load = (e: Endpoint) => e.inFlight / e.capacity + (e.failures > 0 ? 1 : 0);
-  for (const e of eps) if (!best || load(e) < load(best)) best = e;
-  return best;
 }
