@@ -88,7 +88,10 @@ export class InferenceClient {
    * Samples `request.n` sequences. Always asks for token ids and the sampled tokens' log-probs; the
    * caller's stop strings are kept in the output so text and token ids describe the same sequence.
    */
-  async complete(request: CompletionParams, opts: { prefer?: number } = {}): Promise<CompletionResult> {
+  async complete(
+    request: CompletionParams,
+    opts: { prefer?: number; signal?: AbortSignal } = {},
+  ): Promise<CompletionResult> {
     const n = request.n ?? 1;
     const body: CompletionRequest = {
       ...request,
@@ -97,7 +100,7 @@ export class InferenceClient {
       return_token_ids: true,
       include_stop_str_in_output: true,
     };
-    const { json, endpoint } = await this.post('completions', body, opts.prefer);
+    const { json, endpoint } = await this.post('completions', body, opts.prefer, opts.signal);
     let generations: Generation[];
     try {
       generations = readGenerations(json, n);
@@ -113,12 +116,9 @@ export class InferenceClient {
   }
 
   /** Token ids of `text` as the served model tokenizes it (vLLM's /tokenize). */
-  async tokenize(text: string, addSpecialTokens: boolean): Promise<number[]> {
-    const { json, endpoint } = await this.post('tokenize', {
-      model: this.config.model,
-      prompt: text,
-      add_special_tokens: addSpecialTokens,
-    });
+  async tokenize(text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<number[]> {
+    const body = { model: this.config.model, prompt: text, add_special_tokens: addSpecialTokens };
+    const { json, endpoint } = await this.post('tokenize', body, undefined, signal);
     const parsed = TokenizeResponse.safeParse(json);
     if (!parsed.success) {
       throw new InferenceError('protocol', `${endpoint.name}/tokenize answered without a tokens list`);
@@ -138,17 +138,19 @@ export class InferenceClient {
     route: 'completions' | 'tokenize',
     body: unknown,
     prefer?: number,
+    signal?: AbortSignal,
   ): Promise<{ json: unknown; endpoint: Endpoint }> {
     const { attempts, timeout_ms, backoff_ms, backoff_max_ms } = this.config;
     const pool = route === 'completions' ? this.pool : this.tokenizePool;
     const tried = new Set<number>();
     const failures: string[] = [];
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      signal?.throwIfAborted();
       const ep = await pool.acquire(prefer, tried);
       const url = route === 'completions' ? ep.completionsUrl : ep.tokenizeUrl;
       this.stats.requests++;
       try {
-        const json = await postJson(url, body, { agent: ep.agent, timeoutMs: timeout_ms });
+        const json = await postJson(url, body, { agent: ep.agent, timeoutMs: timeout_ms, signal });
         pool.succeeded(ep);
         return { json, endpoint: ep };
       } catch (e) {

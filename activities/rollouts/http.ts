@@ -41,19 +41,23 @@ const CONNECT_CODES = new Set([
 export function postJson(
   url: URL,
   body: unknown,
-  opts: { agent: http.Agent; timeoutMs: number },
+  opts: { agent: http.Agent; timeoutMs: number; signal?: AbortSignal },
 ): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(body));
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fail = (e: HttpFailure) => {
+    const fail = (e: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       req.destroy();
       reject(e);
     };
+    // Cancellation is not a failure of the endpoint: it rejects with the signal's reason, never retried.
+    const onAbort = () =>
+      fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
     const req = transport.request(url, {
       method: 'POST',
       agent: opts.agent,
@@ -100,9 +104,12 @@ export function postJson(
         }
         settled = true;
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         resolve(parsed);
       });
     });
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     req.end(payload);
   });
 }

@@ -9,6 +9,8 @@ export {
   type InferenceErrorKind,
 } from './client';
 export { boundOutput, lastPythonBlock, methodOf, outputBlock } from './code';
+export { RolloutInputError, toActivityFailure } from './failure';
+export { readGenerations } from './parse';
 export { addSpecialTokens, renderPrompt } from './prompts';
 export { defaultReward, extractAnswer, lastBoxed, toNumber } from './reward';
 export {

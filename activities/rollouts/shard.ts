@@ -9,6 +9,7 @@ import {
   type RolloutRow,
 } from '../../schemas/rollout';
 import { type MethodTally, settledDecision } from './adaptive';
+import { RolloutInputError } from './failure';
 import { addSpecialTokens, renderPrompt } from './prompts';
 import { deriveSeed, type Generator, type Response, sampleResponses } from './tool-loop';
 import type { RewardFn, ToolExecutor } from './tools';
@@ -30,6 +31,8 @@ export interface RolloutDeps {
   generator: Generator;
   executor: ToolExecutor;
   reward: RewardFn;
+  /** The activity's cancellation signal: stops the shard and aborts requests in flight. */
+  signal?: AbortSignal;
 }
 
 export interface ShardProgress {
@@ -46,11 +49,22 @@ export async function runRolloutShard(
   deps: RolloutDeps,
   onProgress?: (p: ShardProgress) => void,
 ): Promise<RolloutRow[]> {
-  const params = RolloutParamsSchema.parse(paramsInput);
+  const parsed = RolloutParamsSchema.safeParse(paramsInput);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new RolloutInputError(`rollout params: ${why}`);
+  }
+  const params = parsed.data;
   const seen = new Set<string>();
-  for (const q of queries) {
-    if (!q.query_id) throw new Error('rollout shard: a query has an empty query_id');
-    if (seen.has(q.query_id)) throw new Error(`rollout shard: query_id ${q.query_id} appears twice`);
+  for (const [i, q] of queries.entries()) {
+    if (!q.query_id) throw new RolloutInputError(`rollout shard: query ${i} has an empty query_id`);
+    if (typeof q.question !== 'string' || typeof q.answer !== 'string') {
+      throw new RolloutInputError(
+        `rollout shard: query ${q.query_id} needs a question and an answer (strings)`,
+      );
+    }
+    if (seen.has(q.query_id))
+      throw new RolloutInputError(`rollout shard: query_id ${q.query_id} appears twice`);
     seen.add(q.query_id);
   }
   const progress: ShardProgress = { queries_done: 0, queries: queries.length, rows: 0 };
@@ -77,7 +91,7 @@ async function rolloutQuery(
   await Promise.all(
     modes.map(async (m) => {
       const text = renderPrompt(params.templates, q.question, m);
-      prompts.set(m, await deps.generator.tokenize(text, addSpecialTokens(params.templates)));
+      prompts.set(m, await deps.generator.tokenize(text, addSpecialTokens(params.templates), deps.signal));
     }),
   );
   const rowsOf = async (mode: Mode, start: number, n: number): Promise<RolloutRow[]> => {
@@ -86,6 +100,7 @@ async function rolloutQuery(
     const responses = await sampleResponses(deps.generator, deps.executor, prompts.get(mode) as number[], n, {
       ...params,
       seed,
+      signal: deps.signal,
     });
     return Promise.all(
       responses.map((r, i) => toRow(q, mode, start + i, prompts.get(mode) as number[], r, ctx, deps)),

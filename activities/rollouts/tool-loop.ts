@@ -19,9 +19,9 @@ export interface Generator {
       stop: string[];
       seed?: number;
     },
-    opts?: { prefer?: number },
+    opts?: { prefer?: number; signal?: AbortSignal },
   ): Promise<CompletionResult>;
-  tokenize(text: string, addSpecialTokens: boolean): Promise<number[]>;
+  tokenize(text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<number[]>;
   /** Context length of the served model, when known: prompt + max_tokens is kept within it. */
   readonly maxModelLen?: number | undefined;
 }
@@ -37,6 +37,8 @@ export interface LoopParams {
   stop: string[];
   /** Seed of the first request; later requests derive theirs. Undefined: unseeded. */
   seed?: number;
+  /** Cancels requests in flight and stops the loop (the activity was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface Response {
@@ -64,15 +66,18 @@ export async function sampleResponses(
   if (budget <= 0) return Array.from({ length: n }, () => failed('length', null));
   let first: CompletionResult;
   try {
-    first = await gen.complete({
-      prompt: promptIds,
-      n,
-      max_tokens: budget,
-      temperature: params.temperature,
-      top_p: params.top_p,
-      stop,
-      ...(params.seed === undefined ? {} : { seed: params.seed }),
-    });
+    first = await gen.complete(
+      {
+        prompt: promptIds,
+        n,
+        max_tokens: budget,
+        temperature: params.temperature,
+        top_p: params.top_p,
+        stop,
+        ...(params.seed === undefined ? {} : { seed: params.seed }),
+      },
+      { signal: params.signal },
+    );
   } catch (e) {
     if (e instanceof InferenceError && e.requestRejected)
       return Array.from({ length: n }, () => failed('error', e.message));
@@ -125,6 +130,7 @@ async function continueResponse(
       r.finish_reason = 'max_rounds';
       return r;
     }
+    params.signal?.throwIfAborted();
     const code = lastPythonBlock(r.response_text);
     let output: string;
     try {
@@ -135,7 +141,7 @@ async function continueResponse(
       return r;
     }
     const toolText = outputBlock(boundOutput(output, params.tool_output_max_chars));
-    const toolIds = await gen.tokenize(toolText, false);
+    const toolIds = await gen.tokenize(toolText, false, params.signal);
     const budget = tokenBudget(gen, params, promptIds.length, r.response_token_ids.length + toolIds.length);
     if (budget <= 0) {
       // No room to answer after the output block: end at the open fence, as text and ids agree there.
@@ -155,7 +161,7 @@ async function continueResponse(
           stop,
           ...(params.seed === undefined ? {} : { seed: deriveSeed(params.seed, sample, r.rounds) }),
         },
-        { prefer: endpoint },
+        { prefer: endpoint, signal: params.signal },
       );
       g = next.generations[0] as Generation;
       endpoint = next.endpoint;

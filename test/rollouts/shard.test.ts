@@ -1,8 +1,11 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceClient } from '../../activities/rollouts/client';
+import { toActivityFailure } from '../../activities/rollouts/failure';
 import { renderPrompt } from '../../activities/rollouts/prompts';
 import { defaultReward } from '../../activities/rollouts/reward';
 import { type RolloutQuery, runRolloutShard, type ShardProgress } from '../../activities/rollouts/shard';
+import { freePort } from '../../infra/ports';
 import { PromptTemplates, RolloutRow } from '../../schemas/rollout';
 import {
   type CompletionsServer,
@@ -138,11 +141,94 @@ describe('rollout shard (queries × modes × K samples → rows)', () => {
     expect(b).toEqual(a);
   });
 
-  it('rejects a shard with a repeated query_id, naming it', async () => {
-    const { deps } = await setup();
+  it('stops on cancellation: rejects with the reason and sends nothing more', async () => {
+    const slowServer = await startCompletionsServer({
+      script: () => ({ text: 'z', eos: false }),
+      tokenDelayMs: 20,
+    });
+    const c = new InferenceClient({ urls: [slowServer.url], model: 'scripted', concurrency: 2 });
+    try {
+      const controller = new AbortController();
+      const run = runRolloutShard(
+        QUERIES,
+        { samples: 2, max_tokens: 200 },
+        { iteration: 0, policy: 'p' },
+        {
+          generator: c,
+          executor: pythonExecutor(),
+          reward: defaultReward,
+          signal: controller.signal,
+        },
+      );
+      // Cancel once the first generations are in flight (each takes 200 × 20 ms).
+      while (slowServer.requests.filter((r) => r.path === '/v1/completions').length < 2) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      controller.abort(new Error('activity cancelled'));
+      await expect(run).rejects.toThrow('activity cancelled');
+      const sent = slowServer.requests.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(slowServer.requests.length).toBe(sent);
+      expect(c.stats.retries).toBe(0);
+    } finally {
+      c.close();
+      await slowServer.close();
+    }
+  });
+
+  it('rejects bad input with a non-retryable failure naming the query or field', async () => {
+    const { server, deps } = await setup();
     const q = QUERIES[0] as RolloutQuery;
-    await expect(runRolloutShard([q, q], {}, { iteration: 0, policy: 'p' }, deps)).rejects.toThrow(
-      'query_id q-1 appears twice',
+    const ctx = { iteration: 0, policy: 'p' };
+    const failure = async (p: Promise<unknown>) =>
+      toActivityFailure(
+        await p.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      );
+    const dup = await failure(runRolloutShard([q, q], {}, ctx, deps));
+    expect(dup).toBeInstanceOf(ApplicationFailure);
+    expect(dup).toMatchObject({ type: 'RolloutInputError', nonRetryable: true });
+    expect(dup.message).toBe('rollout shard: query_id q-1 appears twice');
+    const bad = await failure(
+      runRolloutShard([q], { samples: 0, templates: { format: 'custom' } }, ctx, deps),
     );
+    expect(bad.message).toMatch(
+      /^rollout params: samples: .*; templates.template: a custom template must contain/,
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('maps inference failures: unavailable is retryable, a misconfigured model is not', async () => {
+    const { server } = await setup();
+    const wrong = new InferenceClient({ urls: [server.url], model: 'other' });
+    const dead = new InferenceClient({
+      urls: [`http://127.0.0.1:${await freePort()}`],
+      model: 'x',
+      attempts: 1,
+    });
+    try {
+      const run = (generator: InferenceClient) =>
+        runRolloutShard(
+          QUERIES,
+          { samples: 1 },
+          { iteration: 0, policy: 'p' },
+          {
+            generator,
+            executor: pythonExecutor(),
+            reward: defaultReward,
+          },
+        ).then(
+          () => null,
+          (e: unknown) => toActivityFailure(e),
+        );
+      // /tokenize does not check the model name; the first completion does (HTTP 404).
+      expect(await run(wrong)).toMatchObject({ type: 'InferenceRejected', nonRetryable: true });
+      expect(await run(dead)).toMatchObject({ type: 'InferenceUnavailable', nonRetryable: false });
+    } finally {
+      wrong.close();
+      dead.close();
+    }
   });
 });
