@@ -205,6 +205,13 @@ function opensOutput(g: Generation): boolean {
 
 function appendModel(r: Response, g: Generation): void {
   r.response_text += g.text;
+  if (r.response_token_ids.length === 0) {
+    // First round (most responses have only one): take the parsed arrays as they are.
+    r.response_token_ids = g.token_ids;
+    r.behavior_logprobs = g.logprobs;
+    r.loss_mask = new Array<0 | 1>(g.token_ids.length).fill(1);
+    return;
+  }
   for (let i = 0; i < g.token_ids.length; i++) {
     r.response_token_ids.push(g.token_ids[i] as number);
     r.behavior_logprobs.push(g.logprobs[i] as number);
