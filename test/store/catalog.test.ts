@@ -43,7 +43,7 @@ describe('content keys and the catalog', () => {
     ];
     expect(new Set([base, ...variants]).size).toBe(6);
     expect(() => contentKey({ producer: PRODUCER, params: { alpha: Number.NaN } })).toThrow(
-      /\$\.alpha is NaN/,
+      /\$\.params\.alpha is NaN/,
     );
   });
 
