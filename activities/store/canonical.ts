@@ -2,7 +2,7 @@
 // (gpu/src/autocode_gpu/store.py) implements the same canonical form, so both compute one key.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { InputRef, Producer } from '../../schemas/store';
+import type { Producer } from '../../schemas/store';
 import { storeError } from './errors';
 
 /** JSON with object keys sorted at every level; undefined members dropped, as JSON.stringify does. */
@@ -43,7 +43,7 @@ export interface KeySpec {
   /** Parameters that change the output; canonicalized, so key order does not matter. */
   params: Record<string, unknown>;
   /** Named inputs (datasets, the policy checkpoint): only their content hashes enter the key. */
-  inputs?: Record<string, Pick<InputRef, 'sha256'>>;
+  inputs?: Record<string, { sha256: string; [field: string]: unknown }>;
 }
 
 /**

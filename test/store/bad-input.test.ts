@@ -128,7 +128,7 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
     const ref = await goodEntry('sha');
     const part = join(ref.uri, 'part-00001.parquet');
     const bytes = readFileSync(part);
-    bytes[bytes.length >> 1] ^= 0xff;
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0xff;
     writeFileSync(part, bytes);
     const err = await verify(ref).catch((e) => e);
     expect(err).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
