@@ -15,4 +15,5 @@ export {
   streamDataset,
   streamRows,
 } from './reader';
+export { type SealSpec, sealEntry } from './seal';
 export { DatasetWriter, openWriter, type WriterSpec, writeDataset } from './writer';
