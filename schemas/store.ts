@@ -71,3 +71,36 @@ export const Manifest = z
   })
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
+
+/** Input of the prepareQueries activity: benchmark splits -> one `queries` dataset. */
+export const PrepareQueriesInput = z
+  .object({
+    benchmarks: z.array(z.object({ name: z.string(), split: z.string().default('test') }).strict()).min(1),
+    source: z.enum(['local', 'hub']).default('local'),
+    /** Keep only the first `limit` rows of each split (tiny runs, smoke tests). */
+    limit: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type PrepareQueriesInput = z.input<typeof PrepareQueriesInput>;
+
+export const HubPullInput = z
+  .object({
+    repo: z.string().min(3),
+    type: z.enum(['model', 'dataset']),
+    revision: z.string().default('main'),
+    include: z.array(z.string()).optional(),
+  })
+  .strict();
+export type HubPullInput = z.input<typeof HubPullInput>;
+
+export const HubPushInput = z
+  .object({
+    entry: DatasetRef,
+    repo: z.string().min(3),
+    type: z.enum(['model', 'dataset']),
+    branch: z.string().optional(),
+    path_in_repo: z.string().optional(),
+    title: z.string().optional(),
+  })
+  .strict();
+export type HubPushInput = z.input<typeof HubPushInput>;

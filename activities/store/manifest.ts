@@ -10,7 +10,8 @@ import { canonicalJson, sha256Hex } from './canonical';
 import { storeError } from './errors';
 
 export function storeRoot(root?: string): string {
-  return resolve(root ?? PATHS.store);
+  // The environment is read per call so a worker (or test) can point at another store after import.
+  return resolve(root ?? process.env.AUTOCODE_STORE ?? PATHS.store);
 }
 
 export function entryDir(kind: string, key: string, root?: string): string {
