@@ -74,10 +74,11 @@ export async function startFakeHub(opts: {
     calls.push(`${req.method} ${url.pathname}`);
     let m: RegExpExecArray | null;
 
-    if (
-      req.method === 'GET' &&
-      (m = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path))
-    ) {
+    m =
+      req.method === 'GET'
+        ? /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path)
+        : null;
+    if (m) {
       const repo = repos.get(repoKey(m[1] === 'models' ? 'model' : 'dataset', m[2] as string));
       if (!repo) return hubError(res, 404, 'RepoNotFound', `Repository not found: ${m[2]}`);
       const oid = resolve(repo, m[3] as string);
@@ -118,10 +119,11 @@ export async function startFakeHub(opts: {
       return json(res, 200, page, headers);
     }
 
-    if (
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      (m = /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path))
-    ) {
+    m =
+      req.method === 'GET' || req.method === 'HEAD'
+        ? /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path)
+        : null;
+    if (m) {
       const repo = repos.get(repoKey(m[1] ? 'dataset' : 'model', m[2] as string));
       if (!repo) return hubError(res, 404, 'RepoNotFound', `Repository not found: ${m[2]}`);
       const oid = resolve(repo, m[3] as string);
@@ -150,10 +152,11 @@ export async function startFakeHub(opts: {
       return res.end(req.method === 'HEAD' ? undefined : content);
     }
 
-    if (
-      req.method === 'POST' &&
-      (m = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/(preupload|commit)\/([^/]+)$/.exec(path))
-    ) {
+    m =
+      req.method === 'POST'
+        ? /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/(preupload|commit)\/([^/]+)$/.exec(path)
+        : null;
+    if (m) {
       if (!authorized(req))
         return hubError(res, 401, 'Unauthorized', 'Invalid credentials in Authorization header');
       const repo = repos.get(repoKey(m[1] === 'models' ? 'model' : 'dataset', m[2] as string));
@@ -202,10 +205,11 @@ export async function startFakeHub(opts: {
       });
     }
 
-    if (
-      req.method === 'POST' &&
-      (m = /^\/(datasets\/)?([^/]+\/[^/]+)\.git\/info\/lfs\/objects\/batch$/.exec(path))
-    ) {
+    m =
+      req.method === 'POST'
+        ? /^\/(datasets\/)?([^/]+\/[^/]+)\.git\/info\/lfs\/objects\/batch$/.exec(path)
+        : null;
+    if (m) {
       if (!authorized(req))
         return hubError(res, 401, 'Unauthorized', 'Invalid credentials in Authorization header');
       const payload = JSON.parse((await body(req)).toString()) as {
@@ -241,7 +245,8 @@ export async function startFakeHub(opts: {
       );
     }
 
-    if (req.method === 'PUT' && (m = /^\/lfs-upload\/([0-9a-f]{64})$/.exec(path))) {
+    m = req.method === 'PUT' ? /^\/lfs-upload\/([0-9a-f]{64})$/.exec(path) : null;
+    if (m) {
       const content = await body(req);
       if (sha256(content) !== m[1]) return hubError(res, 400, 'BadRequest', 'sha256 mismatch');
       lfs.set(m[1] as string, content);
