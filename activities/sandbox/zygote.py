@@ -276,7 +276,13 @@ class Zygote:
         shutil.rmtree(workdir, ignore_errors=True)
 
     def verdict(
-        self, out: bytearray, res: bytearray, wait_status: int, timed_out: bool, overflow: bool, duration_ms: float
+        self,
+        out: bytearray,
+        res: bytearray,
+        wait_status: int,
+        timed_out: bool,
+        overflow: bool,
+        duration_ms: float,
     ) -> dict[str, Any]:
         stdout = out.decode("utf-8", errors="replace")
         if overflow:
@@ -300,8 +306,9 @@ class Zygote:
         if res:
             try:
                 record = json.loads(res.decode("utf-8", errors="replace"))
-                if isinstance(record, dict) and (record.get("error") is None or isinstance(record["error"], str)):
-                    return record.get("error")
+                error = record.get("error") if isinstance(record, dict) else 0
+                if error is None or isinstance(error, str):
+                    return error
             except ValueError:
                 pass
             return "SandboxError: malformed result from the execution"
