@@ -14,6 +14,7 @@ then reads {"id", "code"} from stdin and writes {"started": id} and then {"id", 
 from __future__ import annotations
 
 import builtins
+import gc
 import io
 import json
 import math
@@ -248,10 +249,19 @@ class Zygote:
         # that left the process group included) and nothing outside; init (pid 1) is exempt.
         if not self.cfg["sweep"]:
             return
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        # Then wait until bwrap's init has reaped them: zombies still count against the uid's
+        # process limit, and the next execution must start alone.
+        me = os.getpid()
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+            if not others or time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
 
     def clean_tmp(self) -> None:
         root = self.cfg["tmp_root"]
@@ -325,6 +335,9 @@ def main() -> None:
     cfg = json.loads(sys.argv[1])
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     warm_up()
+    # Children never collect the zygote's objects: no copy-on-write faults from the GC touching them.
+    gc.collect()
+    gc.freeze()
     Zygote(cfg).serve()
 
 
