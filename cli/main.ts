@@ -1,5 +1,6 @@
 // The `autocode` command.
 import { Command } from 'commander';
+import { register as registerExec } from './commands/exec';
 import { register as registerSmoke } from './commands/smoke';
 import { register as registerStack } from './commands/stack';
 import { register as registerValidate } from './commands/validate';
@@ -17,6 +18,7 @@ const program = new Command('autocode')
 registerStack(program);
 registerSmoke(program);
 registerValidate(program);
+registerExec(program);
 
 // Reserved layout, filled by later work: each says so until then instead of failing obscurely.
 const reserved: [string, string][] = [

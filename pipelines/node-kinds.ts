@@ -1,6 +1,7 @@
 // What a node may `use`: for each activity, its task queue, its parameters (validated from `with`),
 // what it produces, and which producers it needs. The iteration workflow and the validator read this.
 import { z } from 'zod';
+import { RolloutParams } from '../schemas/rollout';
 import {
   EstimateParams as EmEstimateParams,
   SynthesizeParams as EmSynthesizeParams,
@@ -17,21 +18,13 @@ export interface NodeKind {
   description: string;
 }
 
-const Mode = z.enum(['dictated_cot', 'dictated_code', 'native']);
-
-export const RolloutsParams = z
-  .object({
-    mode: Mode,
-    k: z.number().int().min(1).max(64).default(8),
-    temperature: z.number().min(0).max(2).default(1),
-    top_p: z.number().gt(0).max(1).default(0.95),
-    max_tokens: z.number().int().min(1).default(2000),
-    max_rounds: z.number().int().min(1).max(20).default(5),
-    code_timeout_s: z.number().positive().max(60).default(5),
-    shard_size: z.number().int().min(1).default(64),
-    adaptive_budget: z.boolean().default(false),
-  })
-  .strict();
+/** A rollout node: the engine's parameters plus how the activity shards and runs code. */
+export const RolloutsParams = RolloutParams.extend({
+  /** Queries per shard: the unit of on-disk progress and of redone work after a crash. */
+  shard_size: z.number().int().min(1).default(64),
+  /** Wall limit of one code execution (the authors': 5 s). */
+  code_timeout_s: z.number().positive().max(60).default(5),
+}).strict();
 
 // The E-step's parameters live with their functions; the run's seed is added by the workflow.
 export const EstimateParams = EmEstimateParams.omit({ seed: true });
