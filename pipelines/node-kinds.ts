@@ -1,11 +1,11 @@
 // What a node may `use`: for each activity, its task queue, its parameters (validated from `with`),
 // what it produces, and which producers it needs. The iteration workflow and the validator read this.
 import { z } from 'zod';
-import { RolloutParams } from '../schemas/rollout';
 import {
   EstimateParams as EmEstimateParams,
   SynthesizeParams as EmSynthesizeParams,
 } from '../activities/em/params';
+import { PromptTemplates, RolloutParams } from '../schemas/rollout';
 
 export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
 
@@ -54,6 +54,7 @@ export const EvaluateParams = z
     max_rounds: z.number().int().min(1).max(20).default(5),
     limit: z.number().int().min(1).optional(),
     selection_labels: z.number().int().min(0).default(0),
+    templates: PromptTemplates.prefault({}),
   })
   .strict();
 

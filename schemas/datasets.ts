@@ -105,7 +105,11 @@ export const TRAIN: DatasetSchema = {
     col('prompt_token_ids', 'list<int32>', 'prompt tokens'),
     col('response_token_ids', 'list<int32>', 'response tokens'),
     col('loss_mask', 'list<int8>', '1 where the loss applies'),
-    col('behavior_logprobs', 'list<float32>', 'behaviour log-probs per response token; NaN where none was recorded (the update uses ratio 1)'),
+    col(
+      'behavior_logprobs',
+      'list<float32>',
+      'behaviour log-probs per response token; NaN where none was recorded (the update uses ratio 1)',
+    ),
     col('reward', 'float32', 'reward of the response'),
     col('advantage', 'float32', 'whitened, clipped advantage'),
     col('weight', 'float32', 'sampling weight'),
@@ -146,6 +150,19 @@ export const EVAL_SUMMARY: DatasetSchema = {
   ],
 };
 
+/** Bootstrap SFT data: a rendered prompt and the response to imitate (loss on the response only). */
+export const DEMONSTRATIONS: DatasetSchema = {
+  kind: 'demonstrations',
+  version: 1,
+  columns: [
+    col('query_id', 'utf8', 'the generated problem'),
+    col('mode', 'utf8', 'dictated_cot | dictated_code | native: which prompt it was rendered with'),
+    col('method', 'utf8', 'cot | code: the method the response uses'),
+    col('prompt', 'utf8', "the prompt text, rendered with the run's templates"),
+    col('response', 'utf8', 'the response text to imitate'),
+  ],
+};
+
 export const DATASET_SCHEMAS = {
   queries: QUERIES,
   rollouts: ROLLOUTS,
@@ -153,9 +170,17 @@ export const DATASET_SCHEMAS = {
   train: TRAIN,
   eval_results: EVAL_RESULTS,
   eval_summary: EVAL_SUMMARY,
+  demonstrations: DEMONSTRATIONS,
 } as const;
 
-export type DatasetKind = 'queries' | 'rollouts' | 'estimates' | 'train' | 'eval_results' | 'eval_summary';
+export type DatasetKind =
+  | 'queries'
+  | 'rollouts'
+  | 'estimates'
+  | 'train'
+  | 'eval_results'
+  | 'eval_summary'
+  | 'demonstrations';
 export const DATASET_KINDS = Object.keys(DATASET_SCHEMAS) as DatasetKind[];
 
 /** Kinds of store entries that are not Parquet datasets but share the manifest format. */

@@ -39,7 +39,10 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
   const client = new InferenceClient(req.inference);
   const signal = activitySignal();
   try {
-    const tools = await rolloutTools({ timeoutMs: code_timeout_s * 1000, outputMaxChars: params.tool_output_max_chars });
+    const tools = await rolloutTools({
+      timeoutMs: code_timeout_s * 1000,
+      outputMaxChars: params.tool_output_max_chars,
+    });
     const result = await runSharded({
       kind: 'rollouts',
       key,

@@ -61,7 +61,13 @@ export async function runSharded<Q>(spec: ShardedSpec<Q>): Promise<ShardedResult
   const found = await lookup(spec.kind, spec.key);
   if (found) return { ref: found, cached: true, progress: { ...empty, rows: found.rows } };
 
-  const writer = openWriter({ kind: spec.kind, key: spec.key, producer: spec.producer, params: spec.params, inputs: spec.inputs });
+  const writer = openWriter({
+    kind: spec.kind,
+    key: spec.key,
+    producer: spec.producer,
+    params: spec.params,
+    inputs: spec.inputs,
+  });
   const done = new Set(await writer.existingParts());
   const progress: ShardProgress = { ...empty, shards_done: done.size, shards_reused: done.size };
   const started = Date.now();

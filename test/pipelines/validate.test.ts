@@ -88,7 +88,7 @@ describe('pipeline specs', () => {
       message: expect.stringMatching(/expected number, received string/),
     });
     const node = tiny() as { iteration: { nodes: Record<string, unknown>[] } };
-    node.iteration.nodes[0]!.with = { mode: 'dictated_cot', temperture: 0.5 };
+    node.iteration.nodes[0]!.with = { modes: ['dictated_cot'], temperture: 0.5 };
     expect(issuesOf(node)).toContainEqual({
       path: 'iteration.nodes[0].with',
       message: expect.stringMatching(/temperture/),
@@ -111,13 +111,13 @@ describe('pipeline specs', () => {
 
   it('rejects an unknown benchmark when the registry is known', () => {
     const raw = readSpecFile(resolveSpecPath('autocode'));
-    const issues = issuesOf(raw, { knownBenchmarks: new Set(['gsm8k', 'math500', 'math_train']) });
+    const issues = issuesOf(raw, { knownBenchmarks: new Set(['gsm8k', 'math500', 'math']) });
     expect(issues).toEqual([]);
     const bad = applyOverrides(raw, { 'queries.eval': [{ benchmark: 'gsm9k' }] });
-    expect(issuesOf(bad, { knownBenchmarks: new Set(['gsm8k', 'math500', 'math_train']) })).toEqual([
+    expect(issuesOf(bad, { knownBenchmarks: new Set(['gsm8k', 'math500', 'math']) })).toEqual([
       {
         path: 'queries.eval[0].benchmark',
-        message: "unknown benchmark 'gsm9k'; known: gsm8k, math500, math_train",
+        message: "unknown benchmark 'gsm9k'; known: gsm8k, math, math500",
       },
     ]);
   });
