@@ -33,8 +33,8 @@ describe('pipeline specs', () => {
     const spec = loadSpec('tiny');
     const cot = spec.iteration.nodes.find((n) => n.id === 'rollouts_cot');
     expect(cot?.params).toMatchObject({
-      mode: 'dictated_cot',
-      k: 4,
+      modes: ['dictated_cot'],
+      samples: 4,
       max_tokens: 160,
       top_p: 0.95,
       max_rounds: 2,
