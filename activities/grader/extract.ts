@@ -36,9 +36,15 @@ function boxBefore(response: string, end: number, from = 0): { at: number; cmd: 
 
 /** The last boxed answer, joined with boxed answers right before it (a multi-part answer). */
 function lastBoxed(response: string): string | null {
-  const last = boxBefore(response, response.length);
+  let last = boxBefore(response, response.length);
   if (last === null) return null;
-  const first = boxContent(response, last.at, last.cmd);
+  let first = boxContent(response, last.at, last.cmd);
+  // An empty box after the answer ("\boxed{2}.\boxed{}") is noise: look one further back.
+  for (let n = 0; n < 3 && first === null && isEmptyBox(response, last.at, last.cmd); n++) {
+    last = boxBefore(response, last.at - 1);
+    if (last === null) return null;
+    first = boxContent(response, last.at, last.cmd);
+  }
   if (first === null) return null;
   const parts = [first.content];
   let start = last.at;
@@ -53,6 +59,10 @@ function lastBoxed(response: string): string | null {
     start = prev.at;
   }
   return parts.join(', ');
+}
+
+function isEmptyBox(response: string, at: number, cmd: string): boolean {
+  return /^\s*\{\s*\}/.test(response.slice(at + cmd.length, at + cmd.length + 16));
 }
 
 function boxContent(response: string, at: number, cmd: string): { content: string; end: number } | null {

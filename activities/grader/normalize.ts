@@ -181,8 +181,9 @@ export function normalize(raw: string): string {
   s = s.replace(/\\(?:varnothing)(?![a-zA-Z])/g, '\\emptyset').replace(/\\\{\s*\\\}/g, '\\emptyset');
   s = s.replace(/\\(?:mid|vert)(?![a-zA-Z])/g, '|');
   s = s.replace(/\\langle(?![a-zA-Z])/g, '(').replace(/\\rangle(?![a-zA-Z])/g, ')');
-  // x_d^2 is (x_d)^2 in TeX; brace the subscript so the parser does not read x_{d^2}.
-  s = s.replace(/_([a-zA-Z0-9])\s*\^/g, '_{$1}^');
+  // One-character subscripts braced (x_1 = x_{1}); this also makes x_d^2 read as (x_d)^2, as
+  // in TeX, rather than x_{d^2}.
+  s = s.replace(/_\s*([a-zA-Z0-9])/g, '_{$1}');
   s = s.replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '...');
   s = expandBinom(s);
   s = s.replace(/\s+/g, ' ').trim();

@@ -8,7 +8,7 @@ import { ensureWorker, parseLatexIsolated } from './isolate';
 import { compact, plain } from './normalize';
 import { numericEqual, parseNumeric } from './number';
 import { isProgrammatic, type MathJson, parseProgrammatic } from './parse';
-import { isText, stripUnits, textKey } from './units';
+import { isText, stripUnits, textEqual } from './units';
 
 export interface Verdict {
   equal: boolean | null;
@@ -149,7 +149,7 @@ export function compareScalars(gold: string, pred: string, budget: Budget): Verd
   const gText = isText(gp);
   const pText = isText(pp);
   if (gText || pText) {
-    if (gText && pText) return { equal: textKey(gp) === textKey(pp), reason: 'text' };
+    if (gText && pText) return { equal: textEqual(gp, pp), reason: 'text' };
     return { equal: false, reason: 'text' };
   }
 

@@ -185,3 +185,19 @@ export function isText(plainText: string): boolean {
 export function textKey(plainText: string): string {
   return plainText.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
+
+const NEGATION = /\b(?:not|no|never|neither|nor|cannot|can't|doesn't|don't|isn't|aren't)\b/i;
+const words = (s: string): string[] => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/**
+ * Prose answers: equal text, or a sentence that ends with the gold's words and negates nothing
+ * ("The series converges" for "converges"; not "The series never converges").
+ */
+export function textEqual(gold: string, pred: string): boolean {
+  if (textKey(gold) === textKey(pred)) return true;
+  const g = words(gold);
+  const p = words(pred);
+  if (g.length === 0 || p.length <= g.length || p.length > g.length + 6) return false;
+  if (NEGATION.test(pred) && !NEGATION.test(gold)) return false;
+  return g.every((w, i) => p[p.length - g.length + i] === w);
+}

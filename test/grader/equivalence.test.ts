@@ -41,6 +41,12 @@ describe('isEquivalent policy', () => {
     expect(eq('2\\pi r', '2\\pi x')).toBe(false);
   });
 
+  it('prose: a sentence ending in the gold words counts unless it negates them', () => {
+    expect(eq('converges', '\\text{The series converges}')).toBe(true);
+    expect(eq('converges', 'The series never converges')).toBe(false);
+    expect(eq('converges', 'diverges')).toBe(false);
+  });
+
   it('reasons name the deciding stage', () => {
     expect(isEquivalent('5', '5').reason).toBe('exact');
     expect(isEquivalent('5', '5.0').reason).toBe('number');

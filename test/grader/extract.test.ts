@@ -53,6 +53,10 @@ describe('extractAnswer', () => {
     expect(extractAnswer('')).toEqual({ answer: null, source: 'none' });
   });
 
+  it('skips an empty trailing box', () => {
+    expect(extractAnswer('The answer is \\boxed{2}.\\boxed{}').answer).toBe('2');
+  });
+
   it('prefers the box over other sources', () => {
     expect(extractAnswer('The answer is 5.\n#### 6\n\\boxed{7}').answer).toBe('7');
   });
