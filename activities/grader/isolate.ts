@@ -50,11 +50,18 @@ let standby: ParserWorker | null = null;
 let everReady = false;
 let nextId = 1;
 // Time kept back from a comparison's remaining budget to terminate and replace a worker.
-const KILL_MARGIN_MS = 10;
+const KILL_MARGIN_MS = 15;
 
 function promote(): void {
   active = standby ?? new ParserWorker();
-  standby = new ParserWorker();
+  standby = null;
+  // Starting a worker costs milliseconds of this thread: not inside the comparison that just
+  // ran out of time. The next event-loop turn (or the next comparison) creates the standby.
+  setImmediate(refillStandby).unref();
+}
+
+function refillStandby(): void {
+  if (standby === null && active !== null) standby = new ParserWorker();
 }
 
 /**
@@ -64,6 +71,7 @@ function promote(): void {
  */
 export function ensureWorker(): number {
   if (active === null) promote();
+  refillStandby();
   const w = active as ParserWorker;
   if (everReady || w.ready()) {
     everReady = true;
