@@ -208,7 +208,10 @@ export function warmUp(): void {
  * opts.timeoutMs (default 100 ms): past it, or on input the guards refuse, the answer is
  * undecided (equal: null). Reward is 1 only for equal === true.
  */
-export function isEquivalent(gold: string, pred: string, opts: EquivalenceOptions = {}): Verdict {
+export function isEquivalent(goldIn: string, predIn: string, opts: EquivalenceOptions = {}): Verdict {
+  // Callers reading Parquet or JSON may hand over numbers (AMC golds are floats).
+  const gold = typeof goldIn === 'string' ? goldIn : String(goldIn);
+  const pred = typeof predIn === 'string' ? predIn : String(predIn);
   warmUp();
   // Whole-string limit before anything else touches the text (even normalization is linear).
   if (gold.length > RAW_LIMIT || pred.length > RAW_LIMIT) {

@@ -59,6 +59,10 @@ describe('isEquivalent policy', () => {
     expect(r).toEqual({ equal: null, reason: 'timeout' });
   });
 
+  it('takes a numeric gold from untyped callers (AMC golds are floats)', () => {
+    expect(isEquivalent(27 as unknown as string, '27').equal).toBe(true);
+  });
+
   it('is undecided on an empty gold and false on an empty prediction', () => {
     expect(isEquivalent('', '5').equal).toBeNull();
     expect(isEquivalent('5', '  ').equal).toBe(false);
