@@ -1,6 +1,7 @@
 // The `autocode` command.
 import { Command } from 'commander';
 import { register as registerExec } from './commands/exec';
+import { register as registerGrade } from './commands/grade';
 import { register as registerRuns } from './commands/runs';
 import { register as registerSmoke } from './commands/smoke';
 import { register as registerStack } from './commands/stack';
@@ -20,6 +21,7 @@ registerStack(program);
 registerSmoke(program);
 registerValidate(program);
 registerExec(program);
+registerGrade(program);
 registerRuns(program);
 
 // Reserved layout, filled by later work: each says so until then instead of failing obscurely.

@@ -51,9 +51,20 @@ export async function servePolicy(
 ): Promise<InferenceEndpoints> {
   if ('embedded' in target) {
     const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '30 minutes'));
-    const out = await gpu.policy_load({ checkpoint: { uri: policy.uri, key: policy.key }, port: target.embedded.port });
+    const out = await gpu.policy_load({
+      checkpoint: { uri: policy.uri, key: policy.key },
+      port: target.embedded.port,
+    });
     const root = out.base_url.replace(/\/v1\/?$/, '');
-    return { urls: [root], model: out.model, concurrency: 64, timeout_ms: 600_000, attempts: 6, backoff_ms: 250, backoff_max_ms: 8000 };
+    return {
+      urls: [root],
+      model: out.model,
+      concurrency: 64,
+      timeout_ms: 600_000,
+      attempts: 6,
+      backoff_ms: 250,
+      backoff_max_ms: 8000,
+    };
   }
   const e = target.endpoints;
   // External servers start with the run's initial policy; later checkpoints are loaded into them.
@@ -61,5 +72,13 @@ export async function servePolicy(
     const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '30 minutes'));
     await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
   }
-  return { urls: e.urls, model: e.model, concurrency: e.max_concurrency, timeout_ms: 600_000, attempts: 6, backoff_ms: 250, backoff_max_ms: 8000 };
+  return {
+    urls: e.urls,
+    model: e.model,
+    concurrency: e.max_concurrency,
+    timeout_ms: 600_000,
+    attempts: 6,
+    backoff_ms: 250,
+    backoff_max_ms: 8000,
+  };
 }

@@ -20,7 +20,7 @@ import type { RunProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { Metrics, PolicyRef } from '../schemas/run';
-import { activityOptions, ITERATION, RUN_ID, STAGE, type ServeTarget, servePolicy } from './common';
+import { activityOptions, ITERATION, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
 import { type IterationInput, iteration } from './iteration';
 
 export interface EmRunInput {
@@ -75,16 +75,31 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
       { key: ITERATION, value: progress.iteration },
     ]);
   };
-  const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '2 hours', { heartbeatTimeout: '5 minutes' }));
+  const cpu = proxyActivities<typeof cpuActivities>(
+    activityOptions(TASK_QUEUES.cpu, '2 hours', { heartbeatTimeout: '5 minutes' }),
+  );
 
   stage('prepare');
-  const prepared = input.carry?.prepared ?? (await cpu.prepareRun({ run_id: runId, spec: input.spec, spec_inline: input.spec_inline, overrides: input.overrides }));
+  const prepared =
+    input.carry?.prepared ??
+    (await cpu.prepareRun({
+      run_id: runId,
+      spec: input.spec,
+      spec_inline: input.spec_inline,
+      overrides: input.overrides,
+    }));
   const spec = prepared.spec;
   progress.iterations = spec.iterations;
   const serve: ServeTarget =
     'embedded' in spec.inference
       ? { embedded: { port: spec.inference.embedded.port } }
-      : { endpoints: { urls: spec.inference.endpoints, model: spec.inference.model, max_concurrency: spec.inference.max_concurrency } };
+      : {
+          endpoints: {
+            urls: spec.inference.endpoints,
+            model: spec.inference.model,
+            max_concurrency: spec.inference.max_concurrency,
+          },
+        };
 
   let summaries = input.carry?.summaries ?? [];
   let policy: PolicyRef;
@@ -179,12 +194,16 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
   const source = prepared.spec.policy;
   if ('checkpoint' in source) return { uri: source.checkpoint, key: prepared.initial_policy_key };
   if ('hub' in source) {
-    const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }));
+    const cpu = proxyActivities<typeof cpuActivities>(
+      activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
+    );
     const ref = await cpu.hubPull({ repo: source.hub, type: 'model', revision: source.revision });
     return { uri: ref.uri, key: ref.key };
   }
   if (!prepared.demonstrations) throw new Error('a bootstrapped policy needs demonstrations');
-  const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '6 hours', { heartbeatTimeout: '5 minutes' }));
+  const gpu = proxyActivities<GpuActivities>(
+    activityOptions(TASK_QUEUES.gpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
+  );
   const out = await gpu.policy_sft({ demonstrations: prepared.demonstrations, hyper: source.bootstrap.with });
   return { uri: out.checkpoint.uri, key: out.checkpoint.key ?? out.checkpoint.uri };
 }

@@ -15,7 +15,7 @@ import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { NodeRequest, NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
-import { activityOptions, STAGE, servePolicy, type ServeTarget } from './common';
+import { activityOptions, type ServeTarget, STAGE, servePolicy } from './common';
 
 export interface IterationInput {
   run_id: string;
@@ -48,7 +48,9 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
     nodes: Object.fromEntries(input.nodes.map((n) => [n.id, { uses: n.uses, state: 'pending' as const }])),
   };
   setHandler(iterationProgress, () => state);
-  const record = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '1 minute')).recordNode;
+  const record = proxyActivities<typeof cpuActivities>(
+    activityOptions(TASK_QUEUES.cpu, '1 minute'),
+  ).recordNode;
 
   let policy = input.policy;
   let inference = input.inference;
@@ -99,7 +101,11 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
         inference = await servePolicy(input.serve, result.checkpoint, inference);
         policy = result.checkpoint;
       }
-      state.nodes[node.id] = { uses: node.uses, state: result.cached ? 'cached' : 'done', metrics: result.metrics };
+      state.nodes[node.id] = {
+        uses: node.uses,
+        state: result.cached ? 'cached' : 'done',
+        metrics: result.metrics,
+      };
       await record({ run_id: input.run_id, iteration: input.iteration, result });
       return result;
     })();
@@ -118,10 +124,14 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
 }
 
 async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResult> {
-  const options = activityOptions(node.queue === 'gpu' ? TASK_QUEUES.gpu : TASK_QUEUES.cpu, node.timeout ?? '6 hours', {
-    heartbeatTimeout: node.heartbeat_timeout ?? '5 minutes',
-    retry: node.retry,
-  });
+  const options = activityOptions(
+    node.queue === 'gpu' ? TASK_QUEUES.gpu : TASK_QUEUES.cpu,
+    node.timeout ?? '6 hours',
+    {
+      heartbeatTimeout: node.heartbeat_timeout ?? '5 minutes',
+      retry: node.retry,
+    },
+  );
   if (node.uses === 'policy_update') {
     const gpu = proxyActivities<GpuActivities>(options);
     const train = Object.values(req.inputs).find((r) => r.output === 'train')?.dataset;

@@ -15,7 +15,11 @@ export function runDir(runId: string): string {
   return join(PATHS.runs, runId.replaceAll('/', '_'));
 }
 
-export async function recordNode(input: { run_id: string; iteration: number; result: NodeResult }): Promise<string> {
+export async function recordNode(input: {
+  run_id: string;
+  iteration: number;
+  result: NodeResult;
+}): Promise<string> {
   const dir = join(runDir(input.run_id), `iter-${input.iteration}`);
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${input.result.node_id}.json`);
@@ -31,7 +35,11 @@ export interface IterationSummary {
 }
 
 /** The run's report: a Markdown table of evaluation per iteration (auto beside dictated modes) and JSON. */
-export async function writeRunReport(input: { run_id: string; spec_name: string; iterations: IterationSummary[] }): Promise<string> {
+export async function writeRunReport(input: {
+  run_id: string;
+  spec_name: string;
+  iterations: IterationSummary[];
+}): Promise<string> {
   const dir = runDir(input.run_id);
   await mkdir(dir, { recursive: true });
   const sets = new Set<string>();
@@ -44,13 +52,20 @@ export async function writeRunReport(input: { run_id: string; spec_name: string;
   const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}` : '-');
   const lines = [`# Run ${input.run_id} (${input.spec_name})`, ''];
   for (const set of [...sets].sort()) {
-    lines.push(`## ${set}`, '', '| iteration | cot | code | auto | auto code rate | auto - best dictated |', '|---|---|---|---|---|---|');
+    lines.push(
+      `## ${set}`,
+      '',
+      '| iteration | cot | code | auto | auto code rate | auto - best dictated |',
+      '|---|---|---|---|---|---|',
+    );
     for (const it of input.iterations) {
       const a = (mode: string) => it.metrics[`${set}.${mode}.accuracy`];
       const [cot, code, auto] = [a('cot'), a('code'), a('auto')];
       const best = typeof cot === 'number' && typeof code === 'number' ? Math.max(cot, code) : undefined;
       const gain = typeof auto === 'number' && best !== undefined ? pct(auto - best) : '-';
-      lines.push(`| ${it.iteration} | ${pct(cot)} | ${pct(code)} | ${pct(auto)} | ${pct(it.metrics[`${set}.auto.code_rate`])} | ${gain} |`);
+      lines.push(
+        `| ${it.iteration} | ${pct(cot)} | ${pct(code)} | ${pct(auto)} | ${pct(it.metrics[`${set}.auto.code_rate`])} | ${gain} |`,
+      );
     }
     lines.push('');
   }

@@ -36,7 +36,9 @@ export async function describeRun(client: Client, runId: string): Promise<string
     /* a closed run whose worker is gone cannot answer queries */
   }
   if (progress) {
-    lines.push(`  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`);
+    lines.push(
+      `  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`,
+    );
     for (const e of progress.evaluations) {
       const acc = Object.entries(e.metrics)
         .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))
@@ -50,12 +52,17 @@ export async function describeRun(client: Client, runId: string): Promise<string
         const it = await child.query<IterationProgress>('progress');
         const cd = await child.describe();
         const beats = new Map(
-          (cd.raw.pendingActivities ?? []).map((a) => [a.activityType?.name ?? '', a.heartbeatDetails?.payloads?.[0]?.data]),
+          (cd.raw.pendingActivities ?? []).map((a) => [
+            a.activityType?.name ?? '',
+            a.heartbeatDetails?.payloads?.[0]?.data,
+          ]),
         );
         for (const [id, n] of Object.entries(it.nodes)) {
           const raw = beats.get(n.uses);
           const beat = raw ? JSON.parse(Buffer.from(raw).toString()) : undefined;
-          const bar = beat?.shards ? ` ${bar20(beat.shards_done / beat.shards)} ${beat.shards_done}/${beat.shards} shards, ${beat.tokens_per_s} tok/s` : '';
+          const bar = beat?.shards
+            ? ` ${bar20(beat.shards_done / beat.shards)} ${beat.shards_done}/${beat.shards} shards, ${beat.tokens_per_s} tok/s`
+            : '';
           lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${n.state === 'running' ? bar : ''}`);
         }
       } catch {
@@ -104,7 +111,8 @@ export async function runInput(client: Client, runId: string): Promise<EmRunInpu
 
 export async function resumeRun(client: Client, runId: string): Promise<WorkflowHandle> {
   const desc = await client.workflow.getHandle(runId).describe();
-  if (desc.status.name === 'RUNNING') throw new Error(`run ${runId} is still running: watch it with autocode watch ${runId}`);
+  if (desc.status.name === 'RUNNING')
+    throw new Error(`run ${runId} is still running: watch it with autocode watch ${runId}`);
   if (desc.status.name === 'COMPLETED') throw new Error(`run ${runId} completed; nothing to resume`);
   // Same input, same workflow id: every finished node and shard is found at its content address.
   return startRun(client, await runInput(client, runId), runId);
@@ -134,7 +142,8 @@ export function register(program: Command): void {
         try {
           await startRun(client, { spec, overrides }, runId);
         } catch (err) {
-          if (err instanceof WorkflowExecutionAlreadyStartedError) throw new Error(`run ${runId} is already running`);
+          if (err instanceof WorkflowExecutionAlreadyStartedError)
+            throw new Error(`run ${runId} is already running`);
           throw err;
         }
         console.log(`started run ${runId} (Web UI: workflow ${runId})`);
@@ -177,7 +186,9 @@ export function register(program: Command): void {
         let n = 0;
         for await (const w of client.workflow.list({ query: "WorkflowType = 'emRun'" })) {
           const stage = w.searchAttributes?.AutocodeStage?.[0] ?? '';
-          console.log(`${w.workflowId.padEnd(36)} ${w.status.name.padEnd(11)} ${w.startTime.toISOString()} ${stage}`);
+          console.log(
+            `${w.workflowId.padEnd(36)} ${w.status.name.padEnd(11)} ${w.startTime.toISOString()} ${stage}`,
+          );
           if (++n >= Number(o.limit)) break;
         }
         if (n === 0) console.log('no runs');
