@@ -28,7 +28,8 @@ def demonstration(rng: random.Random) -> dict[str, str]:
     if rng.random() < 0.5:
         return {
             "prompt": f"User: What is {a} + {b}? Let's write a program.\nAssistant:",
-            "response": f" ```python\nprint({a} + {b})\n```\n```output\n{a + b}\n```\nThe answer is \\boxed{{{a + b}}}.",
+            "response": f" ```python\nprint({a} + {b})\n```\n```output\n{a + b}\n```\n"
+            f"The answer is \\boxed{{{a + b}}}.",
         }
     return {
         "prompt": f"User: What is {a} + {b}? Let's reason step by step.\nAssistant:",
@@ -53,8 +54,15 @@ def write_dataset(directory: Path, table: pa.Table, kind: str) -> dict:
     from autocode_gpu.parts import manifest_sha256, write_manifest, write_parts
 
     files = write_parts(directory, table, rows_per_part=max(1, table.num_rows // 2 or 1))
-    write_manifest(directory, kind=kind, key=directory.name, inputs=[], params={}, rows=table.num_rows, files=files)
-    return {"uri": str(directory), "sha256": manifest_sha256(directory), "rows": table.num_rows, "schema": kind}
+    write_manifest(
+        directory, kind=kind, key=directory.name, inputs=[], params={}, rows=table.num_rows, files=files
+    )
+    return {
+        "uri": str(directory),
+        "sha256": manifest_sha256(directory),
+        "rows": table.num_rows,
+        "schema": kind,
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -64,8 +64,14 @@ def test_served_logprobs_equal_a_direct_forward_pass(server: PolicyServer, ckpt_
         outs = list(
             pool.map(
                 lambda ids: completion(
-                    server, prompt=ids, n=2, max_tokens=6 + len(ids) % 5, temperature=1.0, logprobs=0,
-                    return_token_ids=True, seed=7,
+                    server,
+                    prompt=ids,
+                    n=2,
+                    max_tokens=6 + len(ids) % 5,
+                    temperature=1.0,
+                    logprobs=0,
+                    return_token_ids=True,
+                    seed=7,
                 ),
                 prompts,
             )
@@ -103,14 +109,22 @@ def test_top_logprobs_and_greedy(server: PolicyServer) -> None:
 
 
 def test_stop_string_kept_or_cut(server: PolicyServer) -> None:
-    free = completion(server, prompt=PROMPTS[2], max_tokens=24, temperature=0, ignore_eos=True, return_token_ids=True)
+    free = completion(
+        server, prompt=PROMPTS[2], max_tokens=24, temperature=0, ignore_eos=True, return_token_ids=True
+    )
     text = free["choices"][0]["text"]
     assert len(text) >= 6
     stop = text[3:6]
     first = text.find(stop)
     kept = completion(
-        server, prompt=PROMPTS[2], max_tokens=24, temperature=0, ignore_eos=True, stop=[stop, "\u2603"],
-        include_stop_str_in_output=True, return_token_ids=True,
+        server,
+        prompt=PROMPTS[2],
+        max_tokens=24,
+        temperature=0,
+        ignore_eos=True,
+        stop=[stop, "\u2603"],
+        include_stop_str_in_output=True,
+        return_token_ids=True,
     )["choices"][0]
     assert kept["text"] == text[: first + len(stop)]
     assert kept["finish_reason"] == "stop" and kept["stop_reason"] == stop
