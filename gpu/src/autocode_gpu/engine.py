@@ -61,7 +61,8 @@ class Engine:
         device: str = "auto",
         dtype: str = "auto",
         max_batch_size: int = 64,
-        batch_wait_s: float = 0.005,
+        batch_wait_s: float = 0.01,
+        batch_wait_max_s: float = 0.05,
     ) -> None:
         self.device_arg, self.dtype_arg = device, dtype
         self.model, self.tokenizer = load_policy(checkpoint, device, dtype)
@@ -69,7 +70,9 @@ class Engine:
         self.device = next(self.model.parameters()).device
         self.weights_version = 1
         self.max_batch_size = max_batch_size
-        self.batch_wait_s = batch_wait_s
+        self.batch_wait_s, self.batch_wait_max_s = batch_wait_s, batch_wait_max_s
+        self.batches = 0  # batches run and sequences generated, for /health and the bench
+        self.sequences = 0
         self._queue: queue.Queue[Sequence | None] = queue.Queue()
         self._model_lock = threading.Lock()
         self._tok_lock = threading.Lock()
@@ -146,17 +149,21 @@ class Engine:
             if first is None:
                 return
             batch = [first]
-            # A short wait lets a burst of concurrent requests share one batch.
-            until = time.monotonic() + self.batch_wait_s
+            # A burst of concurrent requests shares one batch: keep collecting while requests keep
+            # arriving (gaps under batch_wait_s), for at most batch_wait_max_s.
+            until = time.monotonic() + self.batch_wait_max_s
             while len(batch) < self.max_batch_size:
+                wait = min(self.batch_wait_s, until - time.monotonic())
                 try:
-                    nxt = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+                    nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
                     self._stopped.set()
                     break
                 batch.append(nxt)
+            self.batches += 1
+            self.sequences += len(batch)
             try:
                 with self._model_lock, torch.inference_mode():
                     self._run_batch(batch)
@@ -287,4 +294,6 @@ def describe(engine: Engine) -> dict[str, Any]:
         "dtype": str(next(engine.model.parameters()).dtype).replace("torch.", ""),
         "max_model_len": engine.max_model_len,
         "max_batch_size": engine.max_batch_size,
+        "batches": engine.batches,
+        "sequences": engine.sequences,
     }

@@ -71,8 +71,7 @@ class PolicyServer:
         class Handler(_Handler):
             policy = server
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer((host, port), Handler)
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="policy-http", daemon=True)
         self._thread.start()
         return self.url
@@ -236,6 +235,12 @@ class PolicyServer:
             choice["token_ids"] = s.token_ids
             choice["prompt_token_ids"] = s.prompt_ids
         return choice
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The rollout engine opens many connections at once; the default listen backlog (5) resets them.
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
