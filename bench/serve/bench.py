@@ -86,7 +86,6 @@ def http_rate(url: str, texts: list[str], concurrency: int, max_tokens: int) -> 
 def hf_rate(ckpt: Path, texts: list[str], batch: int, max_tokens: int) -> float:
     """Peer: transformers' own generate, in-process, sampling the same lengths."""
     import torch
-
     from autocode_gpu.checkpoint import load_policy
 
     model, tok = load_policy(ckpt, "cpu", "float32")
