@@ -55,12 +55,16 @@ def build_checkpoint(dest: Path) -> Path:
             f"```output\n{a * b}\n```\nThe answer is \\boxed{{{a * b}}}."
         )
     tok = train_tokenizer(texts, 384)
-    save_checkpoint(tiny_model(tok), tok, dest, key=dest.name, inputs=[], params={"bench": "serve"})
+    save_checkpoint(
+        tiny_model(tok), tok, dest, key=dest.name, inputs=[], params={"bench": "serve"}
+    )
     return dest
 
 
 def post(url: str, body: dict) -> dict:
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.loads(r.read())
 
@@ -71,7 +75,13 @@ def health(url: str) -> dict:
 
 
 def http_rate(url: str, texts: list[str], concurrency: int, max_tokens: int) -> float:
-    body = {"model": "policy", "max_tokens": max_tokens, "temperature": 1.0, "top_p": 0.95, "ignore_eos": True}
+    body = {
+        "model": "policy",
+        "max_tokens": max_tokens,
+        "temperature": 1.0,
+        "top_p": 0.95,
+        "ignore_eos": True,
+    }
     body |= {"logprobs": 0, "return_token_ids": True}
 
     def one(p: str) -> int:
@@ -96,7 +106,11 @@ def hf_rate(ckpt: Path, texts: list[str], batch: int, max_tokens: int) -> float:
         for k in range(0, len(texts), batch):
             enc = tok(texts[k : k + batch], return_tensors="pt", padding=True)
             out = model.generate(
-                **enc, max_new_tokens=max_tokens, min_new_tokens=max_tokens, do_sample=True, top_p=0.95,
+                **enc,
+                max_new_tokens=max_tokens,
+                min_new_tokens=max_tokens,
+                do_sample=True,
+                top_p=0.95,
                 pad_token_id=tok.pad_token_id,
             )
             generated += (out.shape[1] - enc["input_ids"].shape[1]) * out.shape[0]
@@ -107,16 +121,38 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--batches", default="1,8,32,64")
     p.add_argument("--max-tokens", type=int, default=64)
-    p.add_argument("--requests", type=int, default=64, help="requests per level (batch 1 uses a quarter)")
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=64,
+        help="requests per level (batch 1 uses a quarter)",
+    )
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     ckpt = build_checkpoint(ROOT / "var" / "bench" / "serve-tiny")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "gpu" / "src"), "OMP_NUM_THREADS": str(a.threads)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "gpu" / "src"),
+        "OMP_NUM_THREADS": str(a.threads),
+    }
     levels = [int(x) for x in a.batches.split(",")]
     server = subprocess.Popen(
-        [sys.executable, "-m", "autocode_gpu.server", "--model", str(ckpt), "--port", "0", "--device", "cpu",
-         "--max-batch-size", str(max(levels))],
-        env=env, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "autocode_gpu.server",
+            "--model",
+            str(ckpt),
+            "--port",
+            "0",
+            "--device",
+            "cpu",
+            "--max-batch-size",
+            str(max(levels)),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -130,9 +166,13 @@ def main() -> None:
         for c in levels:
             n = max(c, a.requests // 4) if c == 1 else max(c, a.requests)
             h0 = health(url)
-            rates[c] = http_rate(f"{url}/v1/completions", (texts * 8)[:n], c, a.max_tokens)
+            rates[c] = http_rate(
+                f"{url}/v1/completions", (texts * 8)[:n], c, a.max_tokens
+            )
             h1 = health(url)
-            mean = (h1["sequences"] - h0["sequences"]) / max(1, h1["batches"] - h0["batches"])
+            mean = (h1["sequences"] - h0["sequences"]) / max(
+                1, h1["batches"] - h0["batches"]
+            )
             print(
                 f"http concurrency {c:>3}: {rates[c]:8.0f} generated tok/s  "
                 f"({rates[c] / rates[levels[0]]:.1f}x batch 1; mean engine batch {mean:.1f})"
@@ -146,9 +186,15 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     hf1 = hf_rate(ckpt, texts[: max(4, a.requests // 8)], 1, a.max_tokens)
     hfb = hf_rate(ckpt, (texts * 8)[: max(best, a.requests)], best, a.max_tokens)
-    print(f"peer HF generate batch 1: {hf1:8.0f} tok/s   server/HF = {rates[levels[0]] / hf1:.2f}")
-    print(f"peer HF generate batch {best}: {hfb:8.0f} tok/s   server/HF = {rates[best] / hfb:.2f}")
-    print(f"best server batch: {best} ({rates[best]:.0f} tok/s, {rates[best] / rates[levels[0]]:.1f}x batch 1)")
+    print(
+        f"peer HF generate batch 1: {hf1:8.0f} tok/s   server/HF = {rates[levels[0]] / hf1:.2f}"
+    )
+    print(
+        f"peer HF generate batch {best}: {hfb:8.0f} tok/s   server/HF = {rates[best] / hfb:.2f}"
+    )
+    print(
+        f"best server batch: {best} ({rates[best]:.0f} tok/s, {rates[best] / rates[levels[0]]:.1f}x batch 1)"
+    )
     print(f"load after: {load()}")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 
 @dataclass
@@ -28,10 +29,10 @@ class LossStats:
 def sequence_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """log pi(ids[:, t+1] | ids[:, :t+1]) for every position: shape [B, T-1], float32."""
     logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[:, :-1, :]
-    targets = input_ids[:, 1:].unsqueeze(-1)
-    logits = logits.float()
-    # gather - logsumexp: never materialises a second [B, T, V] tensor of log-probs.
-    return logits.gather(-1, targets).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+    b, t, v = logits.shape
+    # Fused cross-entropy (log-softmax + gather in one kernel, also backwards) = -log pi of each target.
+    nll = F.cross_entropy(logits.float().reshape(b * t, v), input_ids[:, 1:].reshape(b * t), reduction="none")
+    return -nll.view(b, t)
 
 
 def offpolicy_loss(
@@ -62,10 +63,11 @@ def offpolicy_loss(
     else:
         raise ValueError(f"unknown clip {clip!r} (clamp | ppo)")
     if stats is not None:
-        on = mask > 0
-        stats.ratio_sum += float(ratio.detach()[on].sum())
-        stats.clipped += int((clipped & on).sum())
-        stats.tokens += int(on.sum())
+        with torch.no_grad():
+            on = mask > 0
+            stats.ratio_sum += float((ratio * on).sum())
+            stats.clipped += int((clipped & on).sum())
+            stats.tokens += int(on.sum())
     return (per_token * mask).sum() / max(normalizer, 1.0)
 
 
