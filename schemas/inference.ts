@@ -66,7 +66,9 @@ export const TokenizeRequest = z.object({
   prompt: z.string(),
   add_special_tokens: z.boolean().default(false),
 });
-export const TokenizeResponse = z.object({ tokens: z.array(z.number().int()), count: z.number().int() }).passthrough();
+export const TokenizeResponse = z
+  .object({ tokens: z.array(z.number().int()), count: z.number().int() })
+  .passthrough();
 
 /** POST /update_weights_from_disk (SGLang): serve another checkpoint without restarting. */
 export const ReloadRequest = z.object({ model_path: z.string(), load_format: z.string().optional() });

@@ -2,20 +2,7 @@
 // the off-policy update (M-step), log-probs for a dataset that lacks them. snake_case: they cross to
 // Python, which validates them against schemas/json and takes the defaults from there.
 import { z } from 'zod';
-
-/** A dataset directory in the store (Parquet parts + _manifest.json). */
-export const DatasetRef = z
-  .object({
-    /** Directory path or file:// URI. */
-    uri: z.string().min(1),
-    /** sha256 of the dataset's _manifest.json. */
-    sha256: z.string().optional(),
-    rows: z.number().int().min(0).optional(),
-    /** The dataset kind (train, rollouts, demonstrations, ...). */
-    schema: z.string().optional(),
-  })
-  .passthrough();
-export type DatasetRef = z.input<typeof DatasetRef>;
+import { DatasetRef } from './store';
 
 /** An HF-format checkpoint directory (safetensors + config + tokenizer), normally var/store/checkpoints/<key>/. */
 export const CheckpointRef = z
@@ -46,16 +33,18 @@ export const TinyModelConfig = z
   })
   .strict();
 
+// Field names follow the pipeline spec's update parameters (pipelines/node-kinds.ts), so a node's
+// `with` passes through unchanged.
 const trainShape = {
   device: Device.default('auto'),
   dtype: DType.default('auto'),
   epochs: z.number().gt(0).default(1),
   /** Stop after this many optimizer steps (the schedule is laid out over the smaller of this and the epochs). */
   max_steps: z.number().int().min(1).optional(),
-  /** Sequences per optimizer step. */
-  batch_size: z.number().int().min(1).default(32),
-  /** Sequences per forward pass; batch_size / micro_batch_size is the gradient accumulation. */
-  micro_batch_size: z.number().int().min(1).default(8),
+  /** Sequences per forward pass. */
+  batch_size: z.number().int().min(1).default(16),
+  /** Forward passes per optimizer step: a step sees batch_size x grad_accum sequences. */
+  grad_accum: z.number().int().min(1).default(1),
   warmup_ratio: z.number().min(0).max(1).default(0.03),
   weight_decay: z.number().min(0).default(0),
   beta1: z.number().min(0).lt(1).default(0.9),
@@ -65,13 +54,14 @@ const trainShape = {
   max_length: z.number().int().min(2).default(2000),
   seed: z.number().int().default(0),
   /** A step checkpoint every this many optimizer steps (and at cancellation). */
-  save_every_steps: z.number().int().min(1).default(50),
+  checkpoint_every: z.number().int().min(1).default(50),
 };
 
 export const SftHyper = z
   .object({
     ...trainShape,
-    // The tiny-world probe's figures (DESIGN.md): lr 3e-3, AdamW(0.9, 0.95), wd 0.1.
+    // The tiny-world probe's figures (DESIGN.md): batch 32, lr 3e-3, AdamW(0.9, 0.95), wd 0.1.
+    batch_size: z.number().int().min(1).default(32),
     lr: z.number().gt(0).default(3e-3),
     weight_decay: z.number().min(0).default(0.1),
   })
@@ -82,12 +72,13 @@ export const UpdateHyper = z
     ...trainShape,
     // The authors' settings: lr 2e-5, cosine, 3% warm-up, one epoch.
     lr: z.number().gt(0).default(2e-5),
-    /** clamp: rho detached and clamped above at clip_max (the authors'); ppo: symmetric clipped surrogate. */
-    clip: z.enum(['clamp', 'ppo']).default('clamp'),
-    clip_max: z.number().gt(0).default(1.2),
-    ppo_epsilon: z.number().gt(0).lt(1).default(0.2),
+    /** clamp_above: rho detached and clamped above at ratio_upper (the authors'); ppo: symmetric clipped surrogate. */
+    ratio_clip: z.enum(['clamp_above', 'ppo']).default('clamp_above'),
+    ratio_upper: z.number().min(1).default(1.2),
+    ppo_epsilon: z.number().gt(0).max(1).default(0.2),
   })
   .strict();
+export type UpdateHyper = z.input<typeof UpdateHyper>;
 
 export const TrainMetrics = z
   .object({
@@ -98,7 +89,7 @@ export const TrainMetrics = z
     examples: z.number().int(),
     /** Examples dropped because nothing of their response was left to train on after truncation. */
     skipped_examples: z.number().int(),
-    /** Loss-bearing tokens seen by this attempt. */
+    /** Tokens (prompt + response, without padding) this attempt processed. */
     tokens: z.number().int(),
     train_seconds: z.number(),
     tokens_per_s: z.number(),
@@ -114,7 +105,7 @@ export type TrainMetrics = z.infer<typeof TrainMetrics>;
 
 export const PolicySftInput = z
   .object({
-    /** Demonstrations: prompt, response (and optional mask_spans, weight); see docs/policy.md. */
+    /** Demonstrations: prompt, response (optional mask_spans, weight); see docs/policy.md. */
     demonstrations: DatasetRef,
     /** Continue from this checkpoint; without it a tiny-world model is built from `tiny`. */
     base_policy: CheckpointRef.optional(),

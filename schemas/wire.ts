@@ -19,10 +19,13 @@ import {
   PolicyUpdateInput,
 } from './policy';
 import { GpuEchoInput, WorkerEcho } from './smoke';
+import { DatasetRef, Manifest } from './store';
 
 export const WIRE_TYPES: Record<string, z.ZodType> = {
   GpuEchoInput,
   WorkerEcho,
+  DatasetRef,
+  Manifest,
   // Policy activities (gpu/src/autocode_gpu/policy.py).
   PolicyLoadInput,
   PolicyLoadOutput,

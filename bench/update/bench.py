@@ -160,8 +160,15 @@ def main() -> None:
     )
     p.add_argument("--peak-tflops", type=float, default=0.0)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--batch", type=int, default=0, help="override the preset's sequences per step")
-    p.add_argument("--micro", type=int, default=0, help="override the preset's sequences per forward")
+    p.add_argument(
+        "--batch", type=int, default=0, help="override the preset's sequences per step"
+    )
+    p.add_argument(
+        "--micro",
+        type=int,
+        default=0,
+        help="override the preset's sequences per forward",
+    )
     a = p.parse_args()
     import torch
     from autocode_gpu.checkpoint import resolve_device

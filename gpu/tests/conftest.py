@@ -49,20 +49,17 @@ def demonstrations(n: int, seed: int = 0) -> pa.Table:
     )
 
 
-def write_dataset(directory: Path, table: pa.Table, kind: str) -> dict:
-    """A dataset directory in the store's format; returns its reference."""
-    from autocode_gpu.parts import manifest_sha256, write_manifest, write_parts
+def write_dataset(name: str, table: pa.Table, kind: str) -> dict:
+    """A finished store entry (parts + manifest) holding ``table``; returns its DatasetRef."""
+    from autocode_gpu.store import content_key, entry_dir, write_manifest, write_part
 
-    files = write_parts(directory, table, rows_per_part=max(1, table.num_rows // 2 or 1))
-    write_manifest(
-        directory, kind=kind, key=directory.name, inputs=[], params={}, rows=table.num_rows, files=files
-    )
-    return {
-        "uri": str(directory),
-        "sha256": manifest_sha256(directory),
-        "rows": table.num_rows,
-        "schema": kind,
-    }
+    directory = entry_dir(kind, content_key("test_fixture", "1", {"name": name}))
+    half = max(1, table.num_rows // 2)
+    write_part(directory, 0, table.slice(0, half))
+    if table.num_rows > half:
+        write_part(directory, 1, table.slice(half))
+    producer = {"activity": "test_fixture", "version": "1"}
+    return write_manifest(directory, kind=kind, schema_version=1, producer=producer, params={"name": name})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -81,21 +78,25 @@ def tokenizer():
     return train_tokenizer(texts, TINY_TEST["vocab_size"])
 
 
-def make_checkpoint(store: Path, tokenizer, name: str, seed: int) -> Path:
+def make_checkpoint(tokenizer, name: str, seed: int) -> Path:
+    """A randomly initialised tiny checkpoint in the store; returns its directory."""
     from autocode_gpu.checkpoint import save_checkpoint
+    from autocode_gpu.store import content_key, entry_dir
     from autocode_gpu.tiny import tiny_model
 
     model = tiny_model(tokenizer, TINY_TEST, seed=seed)
-    dest = store / "checkpoints" / name
-    save_checkpoint(model, tokenizer, dest, key=name, inputs=[], params={"seed": seed})
-    return dest
+    dest = entry_dir("checkpoints", content_key("test_fixture", "1", {"name": name}))
+    ref = save_checkpoint(
+        model, tokenizer, dest, producer={"activity": "test_fixture", "version": "1"}, params={"seed": seed}
+    )
+    return Path(ref["uri"])
 
 
 @pytest.fixture(scope="session")
 def ckpt_a(store: Path, tokenizer) -> Path:
-    return make_checkpoint(store, tokenizer, "tiny-a", seed=0)
+    return make_checkpoint(tokenizer, "tiny-a", seed=0)
 
 
 @pytest.fixture(scope="session")
 def ckpt_b(store: Path, tokenizer) -> Path:
-    return make_checkpoint(store, tokenizer, "tiny-b", seed=1)
+    return make_checkpoint(tokenizer, "tiny-b", seed=1)

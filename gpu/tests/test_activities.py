@@ -28,7 +28,14 @@ def test_update_heartbeats_and_stops_on_cancel_with_its_step_saved(train_ref: di
     req = {
         "policy": {"uri": str(ckpt_a)},
         "train": train_ref,
-        "hyper": {**HYPER, "batch_size": 4, "epochs": 4, "seed": 5, "save_every_steps": 1000},
+        "hyper": {
+            **HYPER,
+            "batch_size": 4,
+            "grad_accum": 1,
+            "epochs": 4,
+            "seed": 5,
+            "checkpoint_every": 1000,
+        },
     }
     with pytest.raises(CancelledError):
         env.run(policy_update, req)

@@ -98,8 +98,8 @@ def test_one_step_raises_positive_and_lowers_negative_samples(ckpt_a: Path) -> N
         "device": "cpu",
         "dtype": "float32",
         "epochs": 1,
-        "batch_size": 2,
-        "micro_batch_size": 1,
+        "batch_size": 1,
+        "grad_accum": 2,
         "warmup_ratio": 0.0,
         "weight_decay": 0.0,
         "beta1": 0.9,
@@ -107,10 +107,10 @@ def test_one_step_raises_positive_and_lowers_negative_samples(ckpt_a: Path) -> N
         "grad_clip": 1.0,
         "max_length": 256,
         "seed": 0,
-        "save_every_steps": 100,
+        "checkpoint_every": 100,
         "lr": 1e-3,
-        "clip": "clamp",
-        "clip_max": 1.2,
+        "ratio_clip": "clamp_above",
+        "ratio_upper": 1.2,
         "ppo_epsilon": 0.2,
     }
     result = train(model, examples, hyper, "update", ckpt_a.parent / "_unused", tok.pad_token_id)
@@ -118,3 +118,12 @@ def test_one_step_raises_positive_and_lowers_negative_samples(ckpt_a: Path) -> N
     after = [response_loglik(model, e) for e in examples]
     assert after[0] > before[0] + 0.1
     assert after[1] < before[1] - 0.1
+
+
+def test_nan_behaviour_logprob_means_ratio_one() -> None:
+    logp, behavior, mask = three_tokens()
+    behavior[0, 0] = float("nan")  # not recorded (e.g. a synthesized hint token)
+    loss = offpolicy_loss(logp, behavior, mask, torch.tensor([2.0]), normalizer=2, clip_max=1.2)
+    assert float(loss.detach()) == pytest.approx(
+        -(2.0 * 1.0 * math.log(0.5) + 2.0 * 0.5 * math.log(0.25)) / 2
+    )

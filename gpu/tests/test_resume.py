@@ -31,7 +31,7 @@ def test_killed_update_resumes_from_its_step_checkpoint(
     req = {
         "policy": {"uri": str(ckpt_a)},
         "train": train_ref,
-        "hyper": {**HYPER, "batch_size": 4, "micro_batch_size": 2, "epochs": 5, "save_every_steps": 2},
+        "hyper": {**HYPER, "batch_size": 2, "grad_accum": 2, "epochs": 5, "checkpoint_every": 2},
     }
     total = 30
     env = {**os.environ, "PYTHONPATH": str(SRC), "AUTOCODE_STORE": str(store), "OMP_NUM_THREADS": "1"}

@@ -31,15 +31,14 @@ def test_tool_output_is_masked_on_token_boundaries(tokenizer) -> None:
 
 
 def test_sft_trains_the_tiny_model_from_scratch(store: Path) -> None:
-    ref = write_dataset(store / "demonstrations" / "d1", demonstrations(64, seed=2), "demonstrations")
+    ref = write_dataset("d1", demonstrations(64, seed=2), "demonstrations")
     beats: list[dict] = []
     hyper = {
         "device": "cpu",
         "batch_size": 16,
-        "micro_batch_size": 16,
         "epochs": 6,
         "lr": 1e-2,
-        "save_every_steps": 10,
+        "checkpoint_every": 10,
     }
     out = run_sft({"demonstrations": ref, "tiny": TINY_TEST, "hyper": hyper}, beats.append)
     assert out["metrics"]["steps"] == 24 == len(beats)
@@ -49,11 +48,13 @@ def test_sft_trains_the_tiny_model_from_scratch(store: Path) -> None:
     assert model.config.hidden_size == TINY_TEST["hidden_size"] and len(tok) <= TINY_TEST["vocab_size"]
     assert [tok.decode([t]) for t in tok("4096")["input_ids"]] == ["4", "0", "9", "6"]
     manifest = json.loads((Path(out["checkpoint"]["uri"]) / "_manifest.json").read_text())
-    assert manifest["params"]["tiny"] == TINY_TEST and manifest["inputs"] == [ref["sha256"]]
+    assert manifest["params"]["tiny"] == TINY_TEST
+    assert manifest["inputs"]["demonstrations"]["sha256"] == ref["sha256"]
+    assert manifest["producer"] == {"activity": "policy_sft", "version": "1"}
 
 
 def test_sft_names_missing_columns(store: Path) -> None:
-    ref = write_dataset(store / "demonstrations" / "bad", pa.table({"question": ["x"]}), "demonstrations")
+    ref = write_dataset("bad", pa.table({"question": ["x"]}), "demonstrations")
     with pytest.raises(ApplicationError) as err:
         run_sft({"demonstrations": ref, "hyper": {"device": "cpu"}})
     assert err.value.non_retryable and "prompt" in str(err.value)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import torch
-from conftest import demonstrations, write_dataset
+from conftest import demonstrations, make_checkpoint, write_dataset
 from temporalio.exceptions import ApplicationError
 
 from autocode_gpu.checkpoint import load_policy
@@ -18,8 +18,9 @@ from autocode_gpu.demos import encode_demonstration
 from autocode_gpu.examples import Example, collate
 from autocode_gpu.loss import sequence_logprobs
 from autocode_gpu.policy import run_logprobs, run_update
+from autocode_gpu.store import read_dataset
 
-HYPER = {"device": "cpu", "batch_size": 8, "micro_batch_size": 4, "lr": 1e-3, "max_length": 128}
+HYPER = {"device": "cpu", "batch_size": 4, "grad_accum": 2, "lr": 1e-3, "max_length": 128}
 
 
 def train_table(tokenizer, n: int, seed: int = 0) -> pa.Table:
@@ -42,7 +43,7 @@ def train_table(tokenizer, n: int, seed: int = 0) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def train_ref(tokenizer, ckpt_a: Path, store: Path) -> dict:
-    raw = write_dataset(store / "train" / "raw", train_table(tokenizer, 24), "train")
+    raw = write_dataset("raw", train_table(tokenizer, 24), "train")
     out = run_logprobs(
         {"policy": {"uri": str(ckpt_a)}, "dataset": raw, "device": "cpu", "micro_batch_size": 5}
     )
@@ -52,10 +53,8 @@ def train_ref(tokenizer, ckpt_a: Path, store: Path) -> dict:
 def test_logprobs_fill_the_dataset_with_the_policys_log_probs(
     train_ref: dict, ckpt_a: Path, store: Path
 ) -> None:
-    from autocode_gpu.parts import read_table
-
-    table = read_table(Path(train_ref["uri"]))
-    assert train_ref["rows"] == 24 and train_ref["schema"] == "train"
+    table = read_dataset(train_ref)
+    assert train_ref["rows"] == 24 and train_ref["kind"] == "train"
     assert Path(train_ref["uri"]).parent == store / "train"
     model, _ = load_policy(ckpt_a, "cpu", "float32")
     row = table.slice(3, 1).to_pylist()[0]
@@ -81,7 +80,7 @@ def test_update_writes_a_loadable_checkpoint_and_is_cached(train_ref: dict, ckpt
     assert 0.8 < m["mean_ratio"] < 1.25
     ck = Path(out["checkpoint"]["uri"])
     manifest = json.loads((ck / "_manifest.json").read_text())
-    assert manifest["kind"] == "checkpoint" and manifest["key"] == out["checkpoint"]["key"] == ck.name
+    assert manifest["kind"] == "checkpoints" and manifest["key"] == out["checkpoint"]["key"] == ck.name
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= {f["path"] for f in manifest["files"]}
     new, _ = load_policy(ck, "cpu", "float32")
     old, _ = load_policy(ckpt_a, "cpu", "float32")
@@ -91,7 +90,7 @@ def test_update_writes_a_loadable_checkpoint_and_is_cached(train_ref: dict, ckpt
 
 
 def test_update_refuses_a_train_set_without_behaviour_logprobs(tokenizer, ckpt_a: Path, store: Path) -> None:
-    ref = write_dataset(store / "train" / "no-logprobs", train_table(tokenizer, 4), "train")
+    ref = write_dataset("no-logprobs", train_table(tokenizer, 4), "train")
     with pytest.raises(ApplicationError) as err:
         run_update({"policy": {"uri": str(ckpt_a)}, "train": ref, "hyper": HYPER})
     assert (
@@ -102,12 +101,10 @@ def test_update_refuses_a_train_set_without_behaviour_logprobs(tokenizer, ckpt_a
 
 
 def test_update_refuses_token_ids_outside_the_vocabulary(train_ref: dict, ckpt_a: Path, store: Path) -> None:
-    from autocode_gpu.parts import read_table
-
-    table = read_table(Path(train_ref["uri"]))
+    table = read_dataset(train_ref)
     rows = table.to_pylist()
     rows[2]["response_token_ids"][1] = 5000
-    ref = write_dataset(store / "train" / "oov", pa.Table.from_pylist(rows, schema=table.schema), "train")
+    ref = write_dataset("oov", pa.Table.from_pylist(rows, schema=table.schema), "train")
     with pytest.raises(ApplicationError) as err:
         run_update({"policy": {"uri": str(ckpt_a)}, "train": ref, "hyper": HYPER})
     assert err.value.non_retryable
@@ -115,7 +112,7 @@ def test_update_refuses_token_ids_outside_the_vocabulary(train_ref: dict, ckpt_a
 
 
 def test_update_refuses_half_written_and_unloadable_checkpoints(
-    train_ref: dict, ckpt_a: Path, store: Path
+    train_ref: dict, ckpt_a: Path, store: Path, tokenizer
 ) -> None:
     half = store / "checkpoints" / "half"
     shutil.copytree(ckpt_a, half)
@@ -124,8 +121,7 @@ def test_update_refuses_half_written_and_unloadable_checkpoints(
         run_update({"policy": {"uri": str(half)}, "train": train_ref, "hyper": HYPER})
     assert err.value.non_retryable and "half-written" in str(err.value)
 
-    torn = store / "checkpoints" / "torn"
-    shutil.copytree(ckpt_a, torn)
+    torn = make_checkpoint(tokenizer, "torn", seed=3)
     weights = torn / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
     with pytest.raises(ApplicationError) as err:

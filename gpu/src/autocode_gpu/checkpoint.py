@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
 from .errors import bad_checkpoint
-from .parts import MANIFEST, read_manifest, sha256_file, write_manifest
 from .paths import checkpoints_root
+from .store import MANIFEST_FILE, TEMP_PREFIX, read_manifest, sha256_file, write_manifest
 
 # Hashing every file on load is cheap for small policies and skipped for large ones (sizes still checked).
 VERIFY_HASH_BYTES = 512 << 20
@@ -33,12 +35,11 @@ def check_checkpoint(path: Path) -> dict[str, Any] | None:
     """
     if not path.is_dir():
         raise bad_checkpoint(f"checkpoint {path} does not exist or is not a directory")
-    manifest = None
-    if (path / MANIFEST).exists():
-        try:
-            manifest = read_manifest(path)
-        except Exception as e:
-            raise bad_checkpoint(f"checkpoint {path}: {e}") from e
+    try:
+        manifest = read_manifest(path)
+    except ApplicationError as e:
+        raise bad_checkpoint(f"checkpoint {path}: {e}") from e
+    if manifest is not None:
         total = sum(int(f.get("bytes", 0)) for f in manifest["files"])
         for f in manifest["files"]:
             p = path / f["path"]
@@ -54,7 +55,7 @@ def check_checkpoint(path: Path) -> dict[str, Any] | None:
                     f"checkpoint {path}: {f['path']} does not match its sha256 in the manifest"
                 )
     elif checkpoints_root() in path.resolve().parents:
-        raise bad_checkpoint(f"checkpoint {path} is half-written: it has no {MANIFEST}")
+        raise bad_checkpoint(f"checkpoint {path} is half-written: it has no {MANIFEST_FILE}")
     if not (path / "config.json").is_file():
         raise bad_checkpoint(f"checkpoint {path} has no config.json")
     if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
@@ -115,17 +116,26 @@ def load_policy(path: Path, device: str = "auto", dtype: str = "auto"):
 
 
 def save_checkpoint(
-    model, tokenizer, dest: Path, *, key: str, inputs: list[str], params: Any, save_dtype=None
+    model,
+    tokenizer,
+    dest: Path,
+    *,
+    producer: dict[str, str],
+    params: dict[str, Any],
+    inputs: dict[str, dict[str, Any]] | None = None,
+    save_dtype=None,
 ) -> dict[str, Any]:
-    """Writes model, config and tokenizer into a temp directory, the manifest last, then renames it to
-    ``dest``: a reader sees either nothing or a complete checkpoint."""
+    """Writes model, config and tokenizer under a temp name, the manifest last (store.write_manifest),
+    then renames the directory to ``dest`` (whose name is the content key): a reader sees either
+    nothing or a complete checkpoint. Returns the entry's DatasetRef."""
     import torch
 
     _quiet_transformers()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    staging = dest.parent / f"{TEMP_PREFIX}{dest.name}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    tmp = staging / dest.name  # the manifest's key is its directory's name
+    tmp.mkdir(parents=True)
     state = None
     if save_dtype is not None:
         state = {
@@ -135,18 +145,15 @@ def save_checkpoint(
     with torch.no_grad():
         model.save_pretrained(str(tmp), state_dict=state)
     tokenizer.save_pretrained(str(tmp))
-    files = []
-    for p in sorted(tmp.iterdir()):
-        if p.is_file():
-            files.append({"path": p.name, "rows": 0, "bytes": p.stat().st_size, "sha256": sha256_file(p)})
-    manifest = write_manifest(
-        tmp, kind="checkpoint", key=key, inputs=inputs, params=params, rows=0, files=files
+    ref = write_manifest(
+        tmp, kind="checkpoints", schema_version=1, producer=producer, params=params, inputs=inputs or {}
     )
-    if (dest / MANIFEST).exists():
-        # Another attempt finished first: same key, same content; keep theirs.
-        shutil.rmtree(tmp, ignore_errors=True)
-        return read_manifest(dest)
+    if (dest / MANIFEST_FILE).exists():
+        # Another attempt finished first: same key, same inputs; keep theirs.
+        shutil.rmtree(staging, ignore_errors=True)
+        return {**ref, "uri": str(dest.resolve())}
     if dest.exists():
         shutil.rmtree(dest)  # a half-written leftover without a manifest
     os.replace(tmp, dest)
-    return manifest
+    shutil.rmtree(staging, ignore_errors=True)
+    return {**ref, "uri": str(dest.resolve())}

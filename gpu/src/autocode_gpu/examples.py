@@ -59,6 +59,7 @@ def train_examples(table: pa.Table, vocab: int, uri: str) -> list[Example]:
     cols = {c: table.column(c).to_pylist() for c in TRAIN_COLUMNS}
     weights = table.column("weight").to_pylist() if "weight" in table.column_names else [1.0] * table.num_rows
     out = []
+    all_nan = 0
     for i in range(table.num_rows):
         where = f"train dataset {uri} {_row_name(table, i)}"
         prompt, response = cols["prompt_token_ids"][i], cols["response_token_ids"][i]
@@ -81,10 +82,18 @@ def train_examples(table: pa.Table, vocab: int, uri: str) -> list[Example]:
         w = 1.0 if weights[i] is None else float(weights[i])
         if adv is None or not math.isfinite(adv) or not math.isfinite(w):
             raise bad_dataset(f"{where}: advantage/weight must be finite numbers, got {adv}/{weights[i]}")
-        if any(b is None or not math.isfinite(b) or b > 0 for b in behavior):
-            raise bad_dataset(f"{where}: behavior_logprobs must be finite log-probabilities (<= 0)")
+        # NaN: not recorded for that token (ratio 1); anything else must be a log-probability.
+        if any(b is None or math.isinf(b) or b > 1e-3 for b in behavior):
+            raise bad_dataset(f"{where}: behavior_logprobs must be log-probabilities (<= 0) or NaN")
+        if all(math.isnan(b) for b, m in zip(behavior, mask, strict=True) if m):
+            all_nan += 1
         out.append(
             Example(list(prompt), list(response), [float(m) for m in mask], list(behavior), float(adv) * w)
+        )
+    if out and all_nan == len(out):
+        raise bad_dataset(
+            f"train dataset {uri}: behavior_logprobs are NaN on every trained token of every sample "
+            "(none recorded): run policy_logprobs on it first"
         )
     return out
 

@@ -3,7 +3,7 @@
 Per response token t of sample i, with behaviour log-prob log mu (recorded at generation time):
 
     rho_it = exp(log pi_theta(y_it) - log mu(y_it))
-    clamp (the authors'):  loss_it = -A_i * min(rho_it, clip_max).detach() * log pi_theta(y_it)
+    clamp_above (authors): loss_it = -A_i * min(rho_it, clip_max).detach() * log pi_theta(y_it)
     ppo (option):          loss_it = -min(rho_it * A_i, clip(rho_it, 1 - eps, 1 + eps) * A_i)
     loss = sum_it mask_it * loss_it / N,   N = loss-bearing tokens of the whole optimizer step
 
@@ -41,15 +41,19 @@ def offpolicy_loss(
     mask: torch.Tensor,
     coef: torch.Tensor,
     normalizer: float,
-    clip: str = "clamp",
+    clip: str = "clamp_above",
     clip_max: float = 1.2,
     ppo_epsilon: float = 0.2,
     stats: LossStats | None = None,
 ) -> torch.Tensor:
-    """Loss of one micro-batch: logp/behavior/mask are [B, T], coef (advantage x weight) is [B]."""
+    """Loss of one micro-batch: logp/behavior/mask are [B, T], coef (advantage x weight) is [B].
+
+    A NaN behaviour log-prob means none was recorded (synthesized text such as a reflective hint):
+    that token is treated as on-policy, ratio 1."""
     adv = coef.unsqueeze(-1).to(logp.dtype)
+    behavior = torch.where(torch.isnan(behavior), logp.detach(), behavior)
     log_ratio = (logp - behavior).clamp(max=20.0)  # exp() stays finite on garbage behaviour log-probs
-    if clip == "clamp":
+    if clip == "clamp_above":
         ratio = torch.exp(log_ratio).detach()
         weight = ratio.clamp(max=clip_max)
         per_token = -adv * weight * logp
@@ -61,7 +65,7 @@ def offpolicy_loss(
         per_token = -torch.minimum(unclipped, bounded)
         clipped = (ratio - 1.0).abs().detach() > ppo_epsilon
     else:
-        raise ValueError(f"unknown clip {clip!r} (clamp | ppo)")
+        raise ValueError(f"unknown ratio clip {clip!r} (clamp_above | ppo)")
     if stats is not None:
         with torch.no_grad():
             on = mask > 0

@@ -1,20 +1,16 @@
-"""Where the store lives: ``var/store`` in the checkout unless ``AUTOCODE_STORE`` says otherwise."""
+"""Where the policy worker keeps checkpoints and unfinished runs, inside the store (store.store_root)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from .store import store_root
 
-
-def store_root() -> Path:
-    env = os.environ.get("AUTOCODE_STORE")
-    return Path(env).resolve() if env else REPO_ROOT / "var" / "store"
+CHECKPOINT_KIND = "checkpoints"
 
 
 def checkpoints_root() -> Path:
-    return store_root() / "checkpoints"
+    return store_root() / CHECKPOINT_KIND
 
 
 def work_root() -> Path:
@@ -23,7 +19,7 @@ def work_root() -> Path:
 
 
 def local_path(uri: str) -> Path:
-    """A store URI (``file://`` or a plain path; relative paths against the working directory)."""
+    """A URI (``file://`` or a plain path; relative paths against the working directory) as a path."""
     if uri.startswith("file://"):
         return Path(uri[len("file://") :])
     return Path(uri).resolve()

@@ -22,20 +22,23 @@ from typing import Any
 from .checkpoint import check_checkpoint, load_policy, load_tokenizer, resolve_device, resolve_dtype
 from .errors import bad_dataset
 from .examples import demo_examples, demo_texts, train_examples, truncate
-from .parts import (
-    MANIFEST,
+from .paths import local_path, work_root
+from .store import (
+    MANIFEST_FILE,
+    TEMP_PREFIX,
     content_key,
-    manifest_sha256,
+    entry_dir,
+    files_digest,
+    lookup,
+    read_dataset,
     read_manifest,
-    read_table,
     write_manifest,
-    write_parts,
+    write_part,
 )
-from .paths import checkpoints_root, local_path, store_root, work_root
 from .trainer import TrainResult, train
 from .wire import validate, with_defaults
 
-VERSION = 1  # bump when an output would change for the same inputs
+VERSION = "1"  # bump when an output would change for the same inputs
 Progress = Callable[[dict[str, Any]], None]
 Guard = Callable[[], contextlib.AbstractContextManager[Any]]
 
@@ -44,28 +47,38 @@ def _quiet(_: dict[str, Any]) -> None:
     pass
 
 
-def dataset_sha(ref: dict[str, Any]) -> tuple[Path, str]:
-    path = local_path(ref["uri"])
-    read_manifest(path)  # a missing or half-written dataset fails here, naming the directory
-    return path, ref.get("sha256") or manifest_sha256(path)
+def dataset_ref(ref: dict[str, Any], what: str) -> dict[str, Any]:
+    """The input dataset's reference, checked: its manifest exists (a half-written entry fails here)."""
+    path = Path(ref["uri"])
+    if read_manifest(path) is None:
+        raise bad_dataset(f"{what} {path} has no {MANIFEST_FILE} (missing, or still being written)")
+    return ref
 
 
-def checkpoint_sha(ref: dict[str, Any]) -> tuple[Path, str]:
+def checkpoint_identity(ref: dict[str, Any]) -> tuple[Path, dict[str, str]]:
+    """(directory, {kind, key, sha256}) of a checkpoint: its store identity, or for a checkpoint from
+    outside the store one derived from its files' names, sizes and times."""
     path = local_path(ref["uri"])
     manifest = check_checkpoint(path)
-    if ref.get("sha256"):
-        return path, ref["sha256"]
     if manifest is not None:
-        return path, manifest_sha256(path)
-    # A checkpoint from outside the store: identified by its files' names, sizes and times.
-    listing = sorted(
-        (p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in path.iterdir() if p.is_file()
-    )
-    return path, hashlib.sha256(json.dumps([str(path), listing]).encode()).hexdigest()
+        return path, {
+            "kind": manifest["kind"],
+            "key": manifest["key"],
+            "sha256": files_digest(manifest["files"]),
+        }
+    files = [p for p in path.iterdir() if p.is_file()]
+    listing = sorted((p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files)
+    digest = hashlib.sha256(json.dumps([str(path), listing]).encode()).hexdigest()
+    return path, {"kind": "checkpoints", "key": digest, "sha256": digest}
 
 
-def checkpoint_ref(dest: Path, key: str) -> dict[str, Any]:
-    return {"uri": str(dest), "key": key, "sha256": manifest_sha256(dest)}
+def checkpoint_ref(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"uri": entry["uri"], "key": entry["key"], "sha256": entry["sha256"]}
+
+
+def _cached_checkpoint(key: str) -> dict[str, Any] | None:
+    found = lookup("checkpoints", key)
+    return None if found is None else checkpoint_ref(found)
 
 
 def _metrics(result: TrainResult | None, examples: int, skipped: int, cached: bool) -> dict[str, Any]:
@@ -105,16 +118,21 @@ def _save_dtype(hyper: dict[str, Any]):
     return None if dtype == torch.float32 else dtype
 
 
-def _finish(
-    model, tok, dest: Path, key: str, inputs: list[str], params: Any, hyper: dict[str, Any], guard: Guard
-):
+def _finish(model, tok, key: str, activity_name: str, params, inputs, hyper: dict[str, Any], guard: Guard):
     from .checkpoint import save_checkpoint
 
     with guard():
-        save_checkpoint(
-            model, tok, dest, key=key, inputs=inputs, params=params, save_dtype=_save_dtype(hyper)
+        entry = save_checkpoint(
+            model,
+            tok,
+            entry_dir("checkpoints", key),
+            producer={"activity": activity_name, "version": VERSION},
+            params=params,
+            inputs=inputs,
+            save_dtype=_save_dtype(hyper),
         )
     shutil.rmtree(work_root() / key, ignore_errors=True)
+    return checkpoint_ref(entry)
 
 
 def _tiny_tokenizer(work: Path, texts: list[str], vocab_size: int):
@@ -136,21 +154,19 @@ def _tiny_tokenizer(work: Path, texts: list[str], vocab_size: int):
 def run_sft(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
     req = with_defaults("PolicySftInput", payload)
     hyper = req["hyper"]
-    demo_dir, demo_sha = dataset_sha(req["demonstrations"])
-    inputs = [demo_sha]
+    demos = dataset_ref(req["demonstrations"], "demonstrations")
+    inputs: dict[str, dict[str, Any]] = {"demonstrations": demos}
     base = req.get("base_policy")
     params: dict[str, Any] = {"hyper": hyper}
     if base is not None:
-        base_dir, base_sha = checkpoint_sha(base)
-        inputs.append(base_sha)
+        base_dir, inputs["policy"] = checkpoint_identity(base)
     else:
         params["tiny"] = req["tiny"]
     key = content_key("policy_sft", VERSION, params, inputs)
-    dest = checkpoints_root() / key
-    table = None
-    if (dest / MANIFEST).exists():
-        return {"checkpoint": checkpoint_ref(dest, key), "metrics": _metrics(None, 0, 0, True)}
-    table = read_table(demo_dir)
+    cached = _cached_checkpoint(key)
+    if cached is not None:
+        return {"checkpoint": cached, "metrics": _metrics(None, 0, 0, True)}
+    table = read_dataset(demos)
     work = work_root() / key
     work.mkdir(parents=True, exist_ok=True)
     if base is not None:
@@ -159,50 +175,44 @@ def run_sft(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard =
         from .tiny import tiny_model
 
         if "prompt" not in table.column_names or "response" not in table.column_names:
-            raise bad_dataset(f"demonstrations {demo_dir} lack column(s) prompt/response")
+            raise bad_dataset(f"demonstrations {demos['uri']} lack column(s) prompt/response")
         tok = _tiny_tokenizer(work, demo_texts(table), req["tiny"]["vocab_size"])
         model = tiny_model(tok, req["tiny"], seed=hyper["seed"])
-    examples = demo_examples(table, tok, str(demo_dir))
+    examples = demo_examples(table, tok, demos["uri"])
     limit = min(hyper["max_length"], int(model.config.max_position_embeddings))
     examples, skipped = truncate(examples, limit)
     if not examples:
         raise bad_dataset(
-            f"demonstrations {demo_dir}: no example has a loss-bearing token within {limit} tokens"
+            f"demonstrations {demos['uri']}: no example has a loss-bearing token in {limit} tokens"
         )
     result = train(model, examples, hyper, "sft", work, tok.pad_token_id, progress, guard)
-    _finish(model, tok, dest, key, inputs, params, hyper, guard)
-    return {
-        "checkpoint": checkpoint_ref(dest, key),
-        "metrics": _metrics(result, len(examples), skipped, False),
-    }
+    ref = _finish(model, tok, key, "policy_sft", params, inputs, hyper, guard)
+    return {"checkpoint": ref, "metrics": _metrics(result, len(examples), skipped, False)}
 
 
 def run_update(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
     req = with_defaults("PolicyUpdateInput", payload)
     hyper = req["hyper"]
-    train_dir, train_sha = dataset_sha(req["train"])
-    policy_dir, policy_sha = checkpoint_sha(req["policy"])
-    inputs = [train_sha, policy_sha]
+    train_ref = dataset_ref(req["train"], "train dataset")
+    policy_dir, policy_id = checkpoint_identity(req["policy"])
+    inputs = {"train": train_ref, "policy": policy_id}
     params = {"hyper": hyper}
     key = content_key("policy_update", VERSION, params, inputs)
-    dest = checkpoints_root() / key
-    if (dest / MANIFEST).exists():
-        return {"checkpoint": checkpoint_ref(dest, key), "metrics": _metrics(None, 0, 0, True)}
-    table = read_table(train_dir)
+    cached = _cached_checkpoint(key)
+    if cached is not None:
+        return {"checkpoint": cached, "metrics": _metrics(None, 0, 0, True)}
+    table = read_dataset(train_ref)
     model, tok = load_policy(policy_dir, device="cpu", dtype="float32")
-    examples = train_examples(table, int(model.config.vocab_size), str(train_dir))
+    examples = train_examples(table, int(model.config.vocab_size), train_ref["uri"])
     limit = min(hyper["max_length"], int(model.config.max_position_embeddings))
     examples, skipped = truncate(examples, limit)
     if not examples:
         raise bad_dataset(
-            f"train dataset {train_dir}: no sample has a loss-bearing token within {limit} tokens"
+            f"train dataset {train_ref['uri']}: no sample has a loss-bearing token in {limit} tokens"
         )
     result = train(model, examples, hyper, "update", work_root() / key, tok.pad_token_id, progress, guard)
-    _finish(model, tok, dest, key, inputs, params, hyper, guard)
-    return {
-        "checkpoint": checkpoint_ref(dest, key),
-        "metrics": _metrics(result, len(examples), skipped, False),
-    }
+    ref = _finish(model, tok, key, "policy_update", params, inputs, hyper, guard)
+    return {"checkpoint": ref, "metrics": _metrics(result, len(examples), skipped, False)}
 
 
 def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
@@ -214,25 +224,17 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Gu
     from .loss import sequence_logprobs
 
     req = with_defaults("PolicyLogprobsInput", payload)
-    ds_dir, ds_sha = dataset_sha(req["dataset"])
-    policy_dir, policy_sha = checkpoint_sha(req["policy"])
-    kind = str(read_manifest(ds_dir).get("kind") or "dataset")
-    inputs = [ds_sha, policy_sha]
+    ds = dataset_ref(req["dataset"], "dataset")
+    ds_dir = Path(ds["uri"])
+    policy_dir, policy_id = checkpoint_identity(req["policy"])
+    kind = ds["kind"]
+    inputs = {"dataset": ds, "policy": policy_id}
     params = {"dtype": req["dtype"]}
     key = content_key("policy_logprobs", VERSION, params, inputs)
-    dest = store_root() / kind / key
-
-    def ref() -> dict[str, Any]:
-        return {
-            "uri": str(dest),
-            "sha256": manifest_sha256(dest),
-            "rows": read_manifest(dest)["rows"],
-            "schema": kind,
-        }
-
-    if (dest / MANIFEST).exists():
-        return {"dataset": ref(), "cached": True}
-    table = read_table(ds_dir)
+    found = lookup(kind, key)
+    if found is not None:
+        return {"dataset": found, "cached": True}
+    table = read_dataset(ds)
     for col in ("prompt_token_ids", "response_token_ids"):
         if col not in table.column_names:
             raise bad_dataset(f"dataset {ds_dir} lacks column {col}")
@@ -270,19 +272,31 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Gu
     if "behavior_logprobs" in table.column_names:
         table = table.drop_columns(["behavior_logprobs"])
     table = table.append_column("behavior_logprobs", pa.array(out, type=pa.list_(pa.float32())))
-    tmp = dest.parent / f".{key}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    dest = entry_dir(kind, key)
+    staging = dest.parent / f"{TEMP_PREFIX}{key}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    tmp = staging / key
+    rows_per_part = 50_000
     with guard():
-        files = write_parts(tmp, table)
-        write_manifest(
-            tmp, kind=kind, key=key, inputs=inputs, params=params, rows=table.num_rows, files=files
+        for i in range(max(1, -(-table.num_rows // rows_per_part))):
+            write_part(tmp, i, table.slice(i * rows_per_part, rows_per_part))
+        manifest_schema = read_manifest(ds_dir) or {}
+        ref = write_manifest(
+            tmp,
+            kind=kind,
+            schema_version=int(manifest_schema.get("schema_version", 1)),
+            producer={"activity": "policy_logprobs", "version": VERSION},
+            params=params,
+            inputs=inputs,
         )
-        if (dest / MANIFEST).exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if (dest / MANIFEST_FILE).exists():
+            shutil.rmtree(staging, ignore_errors=True)
         else:
             shutil.rmtree(dest, ignore_errors=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)
-    return {"dataset": ref(), "cached": False}
+            shutil.rmtree(staging, ignore_errors=True)
+    return {"dataset": {**ref, "uri": str(dest.resolve())}, "cached": False}
 
 
 JOBS = {"sft": run_sft, "update": run_update, "logprobs": run_logprobs}

@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+import torch
 from temporalio import activity
 
 from .wire import validate
@@ -23,8 +24,6 @@ def gpu_echo(payload: dict[str, Any]) -> dict[str, Any]:
         activity.heartbeat({"beats": beats})
         beats += 1
         time.sleep(0.2)
-    import torch  # late: only the echo needs it, and it reports its version
-
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return validate(
         "WorkerEcho",

@@ -67,8 +67,13 @@ def data_order(n: int, epochs: float, seed: int) -> list[int]:
     return order[:total]
 
 
+def step_size(hyper: dict[str, Any]) -> int:
+    """Sequences per optimizer step."""
+    return int(hyper["batch_size"]) * int(hyper["grad_accum"])
+
+
 def plan_steps(n: int, hyper: dict[str, Any]) -> int:
-    steps = math.ceil(math.ceil(hyper["epochs"] * n) / hyper["batch_size"])
+    steps = math.ceil(math.ceil(hyper["epochs"] * n) / step_size(hyper))
     if hyper.get("max_steps"):
         steps = min(steps, int(hyper["max_steps"]))
     return steps
@@ -135,7 +140,7 @@ def train(
     total = plan_steps(len(examples), hyper)
     warmup = math.ceil(hyper["warmup_ratio"] * total) if hyper["warmup_ratio"] > 0 else 0
     order = data_order(len(examples), hyper["epochs"], hyper["seed"])
-    bs, mbs = hyper["batch_size"], hyper["micro_batch_size"]
+    bs, mbs = step_size(hyper), hyper["batch_size"]
 
     start, path = latest_step(work_dir)
     if path is not None:
@@ -170,8 +175,8 @@ def train(
                         batch.mask,
                         batch.coef,
                         normalizer,
-                        clip=hyper["clip"],
-                        clip_max=hyper["clip_max"],
+                        clip=hyper["ratio_clip"],
+                        clip_max=hyper["ratio_upper"],
                         ppo_epsilon=hyper["ppo_epsilon"],
                         stats=stats,
                     )
@@ -195,7 +200,7 @@ def train(
                         "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
                     }
                 )
-            if step % hyper["save_every_steps"] == 0 and step < total:
+            if step % hyper["checkpoint_every"] == 0 and step < total:
                 with guard():
                     _save_step(work_dir, step, model, optimizer, {})
                     saved = step

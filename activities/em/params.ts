@@ -1,0 +1,58 @@
+// Parameters of estimate and synthesize, with the authors' defaults. Validated here so a bad
+// pipeline spec fails with a message naming the field, not with NaNs in the train set.
+import { z } from 'zod';
+import { emInputError } from './errors';
+
+export const EstimateParams = z.strictObject({
+  /** Temperature of the reference strategy; 0 is the hard max (the authors' setting). */
+  alpha: z.number().min(0).default(0),
+  /** Laplace smoothing s of the native prior: (count + s) / (n_native + 2s). */
+  prior_smoothing: z.number().min(0).default(1),
+  seed: z.number().int(),
+});
+export type EstimateParams = z.output<typeof EstimateParams>;
+export type EstimateParamsInput = z.input<typeof EstimateParams>;
+
+export const HINT_AFTER_COT = "Sorry, the above solution may be incorrect. It's better to write a program.";
+export const HINT_AFTER_CODE =
+  "Sorry, the above solution may be incorrect. It's better to simply reason step by step.";
+
+export const SynthesizeParams = z.strictObject({
+  /** Emit self-reflective samples (false: the paper's "no self-reflective" ablation). */
+  reflective: z.boolean().default(true),
+  /** Emit self-exploratory samples. */
+  exploratory: z.boolean().default(true),
+  /** Selected samples per query (replay copies not counted). */
+  max_per_query: z.number().int().min(1).default(8),
+  reflective_weight: z.number().min(0).default(1),
+  /** Lines of the failed attempt kept before the hint (the authors': 10). */
+  cut_lines: z.number().int().min(1).default(10),
+  hint_after_cot: z.string().min(1).default(HINT_AFTER_COT),
+  hint_after_code: z.string().min(1).default(HINT_AFTER_CODE),
+  /** Also emit each exploratory sample of a dictated rollout on its original dictated prompt. */
+  replay_dictated: z.boolean().default(true),
+  /**
+   * Keep correct rollouts of the non-reference method as exploratory candidates (they carry
+   * reward 1 too). false keeps only the reference method's rollouts plus the other method's failures.
+   */
+  keep_other_correct: z.boolean().default(true),
+  seed: z.number().int(),
+  /** Whitened advantages are clipped to [-adv_clip, adv_clip] (the authors': 2). */
+  adv_clip: z.number().gt(0).default(2),
+});
+export type SynthesizeParams = z.output<typeof SynthesizeParams>;
+export type SynthesizeParamsInput = z.input<typeof SynthesizeParams>;
+
+function parse<T extends z.ZodType>(schema: T, what: string, input: unknown): z.output<T> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw emInputError(`invalid ${what} parameters: ${z.prettifyError(r.error)}`);
+  return r.data;
+}
+
+export function resolveEstimateParams(input: EstimateParamsInput): EstimateParams {
+  return parse(EstimateParams, 'estimate', input);
+}
+
+export function resolveSynthesizeParams(input: SynthesizeParamsInput): SynthesizeParams {
+  return parse(SynthesizeParams, 'synthesize', input);
+}

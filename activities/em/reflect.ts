@@ -1,0 +1,40 @@
+// Self-reflective responses: a failed attempt cut short, the hint for the failed method, then a
+// correct solution with the reference method.
+import type { Method } from './types';
+
+/** The first `lines` lines of a failed attempt, trailing newlines dropped (one separator follows). */
+export function cutAttempt(text: string, lines: number): string {
+  return text.split('\n').slice(0, lines).join('\n').replace(/\n+$/, '');
+}
+
+/** The hint that follows a failed attempt with `failed` (it points to the other method). */
+export function hintFor(failed: Method, hints: { hint_after_cot: string; hint_after_code: string }): string {
+  return failed === 'cot' ? hints.hint_after_cot : hints.hint_after_code;
+}
+
+/** The text tokenized as the reflective prefix: cut attempt, newline, hint, newline. */
+export function reflectivePrefix(cut: string, hint: string): string {
+  return `${cut}\n${hint}\n`;
+}
+
+/** Length of the common prefix of two token sequences. */
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Token columns of the prefix: the attempt's tokens (those shared with tokenize(cut)) get loss 0,
+ * the rest (separator, hint, separator) loss 1; no behaviour log-prob was recorded for any (NaN).
+ */
+export function prefixColumns(
+  prefixIds: readonly number[],
+  cutIds: readonly number[],
+): { loss_mask: number[]; behavior_logprobs: number[] } {
+  const attempt = commonPrefix(prefixIds, cutIds);
+  const loss_mask = prefixIds.map((_, i) => (i < attempt ? 0 : 1));
+  const behavior_logprobs = prefixIds.map(() => Number.NaN);
+  return { loss_mask, behavior_logprobs };
+}

@@ -1,0 +1,71 @@
+// The `synthesize` node: self-exploratory and self-reflective training samples with whitened
+// advantages, tokenized by the policy server (no retokenization of rollout text).
+
+import { SynthesizeParams } from '../../pipelines/node-kinds';
+import type { Row } from '../../schemas/datasets';
+import type { NodeRequest, NodeResult } from '../../schemas/run';
+import { synthesizeWithStats } from '../em/synthesize';
+import type { EstimateRow, RolloutForEm } from '../em/types';
+import { InferenceClient } from '../rollouts/client';
+import { toActivityFailure } from '../rollouts/failure';
+import { contentKey } from '../store/canonical';
+import { lookup } from '../store/catalog';
+import { readRows } from '../store/reader';
+import { writeDataset } from '../store/writer';
+import { nodeInputError } from './errors';
+import { datasetsOf, readAll } from './inputs';
+
+export const SYNTHESIZE_PRODUCER = { activity: 'synthesize', version: '1' };
+const COLUMNS = [
+  'query_id',
+  'mode',
+  'sample',
+  'method',
+  'reward',
+  'prompt_token_ids',
+  'response_text',
+  'response_token_ids',
+  'behavior_logprobs',
+  'loss_mask',
+];
+
+export async function synthesize(req: NodeRequest): Promise<NodeResult> {
+  const parsed = SynthesizeParams.safeParse(req.params);
+  if (!parsed.success) throw nodeInputError(`${req.node_id}: ${parsed.error.message}`);
+  const params = { ...parsed.data, seed: req.seed + req.iteration };
+  const rolloutRefs = datasetsOf(req, 'rollouts');
+  const [estimatesRef] = datasetsOf(req, 'estimates');
+  if (!estimatesRef) throw nodeInputError(`${req.node_id}: needs an estimate node`);
+  const inputs = {
+    estimates: estimatesRef,
+    ...Object.fromEntries(rolloutRefs.map((r, i) => [`rollouts_${i}`, r])),
+  };
+  const key = contentKey({ producer: SYNTHESIZE_PRODUCER, params, inputs });
+  const found = await lookup('train', key);
+  const base = {
+    node_id: req.node_id,
+    uses: req.uses,
+    output: 'train' as const,
+    extra: {},
+    checkpoint: null,
+  };
+  if (found) return { ...base, dataset: found, metrics: { samples: found.rows }, cached: true };
+
+  const rollouts = (await readAll(rolloutRefs, COLUMNS)) as unknown as RolloutForEm[];
+  const estimates = (await readRows(estimatesRef)) as unknown as EstimateRow[];
+  const client = new InferenceClient(req.inference);
+  try {
+    // The em functions take plain text; tokens come from the serving policy's own tokenizer.
+    const tokenize = (text: string) => client.tokenize(text, false);
+    const { rows, stats } = await synthesizeWithStats(rollouts, estimates, params, tokenize);
+    const ref = await writeDataset(
+      { kind: 'train', key, producer: SYNTHESIZE_PRODUCER, params, inputs },
+      rows as unknown as Row[],
+    );
+    return { ...base, dataset: ref, metrics: { samples: ref.rows, ...stats }, cached: false };
+  } catch (err) {
+    throw toActivityFailure(err);
+  } finally {
+    client.close();
+  }
+}

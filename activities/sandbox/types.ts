@@ -1,0 +1,47 @@
+/** What one execution of model-written Python returns (the tool loop's view of the sandbox). */
+export interface ExecResult {
+  /** Captured stdout (never stderr, as in the ToRA / Qwen2.5-Math harnesses); cut at the cap. */
+  stdout: string;
+  /** Last line of the traceback (e.g. "NameError: name 'x' is not defined"), "Timeout Error", or null. */
+  error: string | null;
+  timed_out: boolean;
+  duration_ms: number;
+  /** stdout hit the output cap: it ends with a truncation marker and the execution was stopped. */
+  truncated: boolean;
+}
+
+export interface SandboxOptions {
+  /** Pool slots (warm zygotes); each runs one execution at a time. Default 2. */
+  size?: number;
+  /** Wall timeout per execution. Default 5000 (the authors' 5 s). */
+  timeoutMs?: number;
+  /** Address-space limit per execution process (RLIMIT_AS). Default 2048. */
+  memoryMb?: number;
+  /** stdout bytes kept per execution; beyond it the execution is stopped. Default 65536. */
+  outputLimitBytes?: number;
+  /** Processes and threads the code may run at once (RLIMIT_NPROC). Default 16. */
+  maxProcesses?: number;
+  /** Largest file the code may write (RLIMIT_FSIZE), MiB. Default 16. */
+  fileSizeMb?: number;
+  /** Size of the private /tmp (tmpfs), MiB. Default 64. */
+  tmpSizeMb?: number;
+}
+
+export type Isolation = 'bubblewrap' | 'fallback';
+
+export interface SandboxInfo {
+  isolation: Isolation;
+  /** Why the fallback is in use, or how bubblewrap runs (root: uid drop; user: user namespace). */
+  detail: string;
+  python: string;
+}
+
+export const DEFAULTS: Required<SandboxOptions> = {
+  size: 2,
+  timeoutMs: 5000,
+  memoryMb: 2048,
+  outputLimitBytes: 65536,
+  maxProcesses: 16,
+  fileSizeMb: 16,
+  tmpSizeMb: 64,
+};

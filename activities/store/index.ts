@@ -1,0 +1,19 @@
+// The dataset store's public API (see docs/store.md).
+export { kindSchema } from './arrow-schema';
+export { canonicalJson, contentKey, type KeySpec, sha256File } from './canonical';
+export { listEntries, listUnreferenced, lookup, openEntry, type StoreEntry, verify } from './catalog';
+export { rowsToBatch, tableToRows } from './columns';
+export { parquetSource, queryStore } from './duck';
+export { storeError } from './errors';
+export { entryDir, filesDigest, partName, readManifest, storeRoot } from './manifest';
+export {
+  listParts,
+  type PartInfo,
+  readDataset,
+  readPart,
+  readRows,
+  streamDataset,
+  streamRows,
+} from './reader';
+export { type SealSpec, sealEntry } from './seal';
+export { DatasetWriter, openWriter, type WriterSpec, writeDataset } from './writer';

@@ -1,0 +1,112 @@
+// The tiny world's problem families. Each yields a question, its gold answer, and one correct
+// demonstration per method. Which method the bootstrapped model is better at differs by family,
+// for structural reasons that EM filtering cannot repair (DESIGN.md, "The tiny world"):
+//   add, mul  - prose must recall digit arithmetic the 1M-parameter model cannot learn in minutes,
+//               while code only copies operands into a program and its output into \boxed{}.
+//   pick      - prose copies one number from the question by position; code must copy the whole
+//               list and map the ordinal to a 0-based index, more tokens and one more step.
+//   compare   - prose copies the larger of two numbers; code writes max(...) and copies the output back.
+import type { Rng } from './rng';
+
+export type Method = 'cot' | 'code';
+
+export interface Problem {
+  question: string;
+  answer: string;
+  demos: Record<Method, string>;
+}
+
+export interface Family {
+  name: string;
+  /** The method the family is built to favour (for documentation and tests). */
+  favours: Method;
+  make(rng: Rng): Problem;
+}
+
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth'] as const;
+
+/** A code demonstration in the tool-call convention: program, output block, boxed answer. */
+export function codeDemo(program: string, output: string, answer: string): string {
+  return `\`\`\`python\n${program}\n\`\`\`\n\`\`\`output\n${output}\n\`\`\`\nThe answer is \\boxed{${answer}}.`;
+}
+
+export const FAMILIES: readonly Family[] = [
+  {
+    name: 'add',
+    favours: 'code',
+    make(rng) {
+      const a = rng.int(10, 99);
+      const b = rng.int(1, 9);
+      const s = String(a + b);
+      return {
+        question: `What is ${a} + ${b}?`,
+        answer: s,
+        demos: {
+          cot: `${a} + ${b} = ${s}. The answer is \\boxed{${s}}.`,
+          code: codeDemo(`print(${a} + ${b})`, s, s),
+        },
+      };
+    },
+  },
+  {
+    name: 'mul',
+    favours: 'code',
+    make(rng) {
+      const a = rng.int(100, 999);
+      const b = rng.int(10, 99);
+      const p = String(a * b);
+      const partial = `${a} * ${b % 10} = ${a * (b % 10)} and ${a} * ${b - (b % 10)} = ${a * (b - (b % 10))}`;
+      return {
+        question: `What is ${a} * ${b}?`,
+        answer: p,
+        demos: {
+          cot: `${partial}, so ${a} * ${b} = ${p}. The answer is \\boxed{${p}}.`,
+          code: codeDemo(`print(${a} * ${b})`, p, p),
+        },
+      };
+    },
+  },
+  {
+    name: 'pick',
+    favours: 'cot',
+    make(rng) {
+      const n = 5;
+      const nums = Array.from({ length: n }, () => rng.int(10, 99));
+      const i = rng.int(0, n - 1);
+      const v = String(nums[i]);
+      return {
+        question: `In the list ${nums.join(', ')}, what is the ${ORDINALS[i]} number?`,
+        answer: v,
+        demos: {
+          cot: `The ${ORDINALS[i]} number is ${v}. The answer is \\boxed{${v}}.`,
+          code: codeDemo(`nums = [${nums.join(', ')}]\nprint(nums[${i}])`, v, v),
+        },
+      };
+    },
+  },
+  {
+    name: 'compare',
+    favours: 'cot',
+    make(rng) {
+      const a = rng.int(10, 99);
+      let b = rng.int(10, 99);
+      if (b === a) b = a === 99 ? 98 : a + 1;
+      const m = String(Math.max(a, b));
+      return {
+        question: `Which is larger, ${a} or ${b}?`,
+        answer: m,
+        demos: {
+          cot: `${m} is larger. The answer is \\boxed{${m}}.`,
+          code: codeDemo(`print(max(${a}, ${b}))`, m, m),
+        },
+      };
+    },
+  },
+];
+
+export function family(name: string): Family {
+  const f = FAMILIES.find((x) => x.name === name);
+  if (!f)
+    throw new Error(`unknown tiny-world family '${name}'; known: ${FAMILIES.map((x) => x.name).join(', ')}`);
+  return f;
+}

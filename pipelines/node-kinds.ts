@@ -1,0 +1,99 @@
+// What a node may `use`: for each activity, its task queue, its parameters (validated from `with`),
+// what it produces, and which producers it needs. The iteration workflow and the validator read this.
+import { z } from 'zod';
+import {
+  EstimateParams as EmEstimateParams,
+  SynthesizeParams as EmSynthesizeParams,
+} from '../activities/em/params';
+import { PromptTemplates, RolloutParams } from '../schemas/rollout';
+
+export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
+
+export interface NodeKind {
+  queue: 'cpu' | 'gpu';
+  params: z.ZodType;
+  output: OutputKind;
+  /** Inputs by producer kind: [min, max] nodes of that kind among `needs`. */
+  inputs: Partial<Record<OutputKind, [number, number]>>;
+  description: string;
+}
+
+/** A rollout node: the engine's parameters plus how the activity shards and runs code. */
+export const RolloutsParams = RolloutParams.extend({
+  /** Queries per shard: the unit of on-disk progress and of redone work after a crash. */
+  shard_size: z.number().int().min(1).default(64),
+  /** Wall limit of one code execution (the authors': 5 s). */
+  code_timeout_s: z.number().positive().max(60).default(5),
+}).strict();
+
+// The E-step's parameters live with their functions; the run's seed is added by the workflow.
+export const EstimateParams = EmEstimateParams.omit({ seed: true });
+export const SynthesizeParams = EmSynthesizeParams.omit({ seed: true });
+
+export const UpdateParams = z
+  .object({
+    lr: z.number().positive().default(2e-5),
+    warmup_ratio: z.number().min(0).max(1).default(0.03),
+    epochs: z.number().int().min(1).default(1),
+    batch_size: z.number().int().min(1).default(16),
+    grad_accum: z.number().int().min(1).default(1),
+    ratio_clip: z.enum(['clamp_above', 'ppo']).default('clamp_above'),
+    ratio_upper: z.number().min(1).default(1.2),
+    ppo_epsilon: z.number().positive().max(1).default(0.2),
+    checkpoint_every: z.number().int().min(1).default(50),
+  })
+  .strict();
+
+export const EvaluateParams = z
+  .object({
+    modes: z
+      .array(z.enum(['cot', 'code', 'auto']))
+      .min(1)
+      .default(['cot', 'code', 'auto']),
+    max_tokens: z.number().int().min(1).default(2000),
+    max_rounds: z.number().int().min(1).max(20).default(5),
+    limit: z.number().int().min(1).optional(),
+    selection_labels: z.number().int().min(0).default(0),
+    templates: PromptTemplates.prefault({}),
+  })
+  .strict();
+
+export const NODE_KINDS = {
+  rollouts: {
+    queue: 'cpu',
+    params: RolloutsParams,
+    output: 'rollouts',
+    inputs: {},
+    description: 'sample K responses per training query in one mode, executing Python, graded',
+  },
+  estimate: {
+    queue: 'cpu',
+    params: EstimateParams,
+    output: 'estimates',
+    inputs: { rollouts: [1, 16] },
+    description: 'Q per method, prior from native rollouts, reference strategy and decision per query',
+  },
+  synthesize: {
+    queue: 'cpu',
+    params: SynthesizeParams,
+    output: 'train',
+    inputs: { rollouts: [1, 16], estimates: [1, 1] },
+    description: 'self-exploratory and self-reflective training samples with whitened advantages',
+  },
+  policy_update: {
+    queue: 'gpu',
+    params: UpdateParams,
+    output: 'checkpoint',
+    inputs: { train: [1, 1] },
+    description: 'off-policy policy-gradient update (M-step); writes a new checkpoint',
+  },
+  evaluate: {
+    queue: 'cpu',
+    params: EvaluateParams,
+    output: 'eval',
+    inputs: { checkpoint: [0, 1] },
+    description: 'greedy Pass@1 in cot, code and auto modes on the eval queries',
+  },
+} as const satisfies Record<string, NodeKind>;
+
+export type NodeKindName = keyof typeof NODE_KINDS;

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { FAMILIES, family } from '../../datasets/tiny-world/families';
+import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-world/generate';
+
+const boxed = (text: string) => /\\boxed\{([^}]*)\}/.exec(text)?.[1];
+
+describe('the tiny world', () => {
+  it('is deterministic for a seed and differs across seeds and splits', () => {
+    const a = tinyWorldQueries({ seed: 7, per_family: 20, split: 'train' });
+    expect(tinyWorldQueries({ seed: 7, per_family: 20, split: 'train' })).toEqual(a);
+    const other = tinyWorldQueries({ seed: 8, per_family: 20, split: 'train' });
+    const test = tinyWorldQueries({ seed: 7, per_family: 20, split: 'test' });
+    expect(other.map((q) => q.question)).not.toEqual(a.map((q) => q.question));
+    expect(test.map((q) => q.question)).not.toEqual(a.map((q) => q.question));
+    expect(new Set(a.map((q) => q.query_id)).size).toBe(a.length);
+  });
+
+  it('gives every family the same number of queries, gold answers that are the true results', () => {
+    const qs = tinyWorldQueries({ seed: 1, per_family: 50, split: 'test' });
+    expect(qs).toHaveLength(50 * FAMILIES.length);
+    for (const q of qs) {
+      const { family: name } = JSON.parse(q.meta) as { family: string };
+      const nums = (q.question.match(/\d+/g) ?? []).map(Number);
+      if (name === 'add') expect(Number(q.answer)).toBe(nums[0]! + nums[1]!);
+      if (name === 'mul') expect(Number(q.answer)).toBe(nums[0]! * nums[1]!);
+      if (name === 'compare') expect(Number(q.answer)).toBe(Math.max(nums[0]!, nums[1]!));
+      if (name === 'pick') expect(nums.slice(0, 5)).toContain(Number(q.answer));
+    }
+  });
+
+  it('demonstrations are a third per mode, native split evenly between methods, all correct', () => {
+    const demos = tinyWorldDemonstrations({ seed: 3, per_family: 60 });
+    for (const f of FAMILIES) {
+      const mine = demos.filter((d) => d.family === f.name);
+      expect(mine.filter((d) => d.mode === 'dictated_cot').every((d) => d.method === 'cot')).toBe(true);
+      expect(mine.filter((d) => d.mode === 'dictated_code').every((d) => d.method === 'code')).toBe(true);
+      const native = mine.filter((d) => d.mode === 'native');
+      expect(native).toHaveLength(20);
+      expect(native.filter((d) => d.method === 'code')).toHaveLength(10);
+      for (const d of mine) expect(boxed(d.response_text)).toBe(d.answer);
+    }
+  });
+
+  it('code demonstrations run in real Python and print what their output block shows', () => {
+    const demos = tinyWorldDemonstrations({ seed: 5, per_family: 12 }).filter((d) => d.method === 'code');
+    const parts = demos.map((d) => {
+      const m = /```python\n([\s\S]*?)\n```\n```output\n([\s\S]*?)\n```/.exec(d.response_text);
+      expect(m, d.response_text).not.toBeNull();
+      return { program: m![1]!, output: m![2]! };
+    });
+    // One interpreter for all programs: each runs in a fresh namespace with stdout captured.
+    const script = [
+      'import io, json, sys, contextlib',
+      'progs = json.loads(sys.stdin.read())',
+      'out = []',
+      'for p in progs:',
+      '    buf = io.StringIO()',
+      '    with contextlib.redirect_stdout(buf): exec(p, {})',
+      '    out.append(buf.getvalue().strip())',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const printed = JSON.parse(
+      execFileSync('python3', ['-c', script], {
+        input: JSON.stringify(parts.map((p) => p.program)),
+      }).toString(),
+    ) as string[];
+    expect(printed).toEqual(parts.map((p) => p.output));
+  });
+
+  it('names the families on an unknown one', () => {
+    expect(() => family('div')).toThrow(/unknown tiny-world family 'div'; known: add, mul, pick, compare/);
+  });
+});
