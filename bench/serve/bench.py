@@ -40,11 +40,15 @@ def prompts(n: int) -> list[str]:
     return out
 
 
-def build_checkpoint(dest: Path) -> Path:
+def build_checkpoint() -> Path:
+    """The default tiny config with random weights, as a store entry (built once)."""
+    from autocode_gpu.checkpoint import save_checkpoint
+    from autocode_gpu.store import content_key, entry_dir
+    from autocode_gpu.tiny import tiny_model, train_tokenizer
+
+    dest = entry_dir("checkpoints", content_key("bench_serve", "1", {"config": "tiny-default"}))
     if (dest / "_manifest.json").exists():
         return dest
-    from autocode_gpu.checkpoint import save_checkpoint
-    from autocode_gpu.tiny import tiny_model, train_tokenizer
 
     rng = random.Random(1)
     texts = []
@@ -55,9 +59,8 @@ def build_checkpoint(dest: Path) -> Path:
             f"```output\n{a * b}\n```\nThe answer is \\boxed{{{a * b}}}."
         )
     tok = train_tokenizer(texts, 384)
-    save_checkpoint(
-        tiny_model(tok), tok, dest, key=dest.name, inputs=[], params={"bench": "serve"}
-    )
+    producer = {"activity": "bench_serve", "version": "1"}
+    save_checkpoint(tiny_model(tok), tok, dest, producer=producer, params={"config": "tiny-default"})
     return dest
 
 
@@ -129,7 +132,7 @@ def main() -> None:
     )
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
-    ckpt = build_checkpoint(ROOT / "var" / "bench" / "serve-tiny")
+    ckpt = build_checkpoint()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "gpu" / "src"),
@@ -157,6 +160,8 @@ def main() -> None:
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
+        if not line.startswith("serving "):
+            raise SystemExit(f"the server did not start (exit {server.wait(30)})")
         url = line.strip().rsplit(" ", 1)[-1]
         print(f"server: {line.strip()}")
         print(f"load before: {load()}")

@@ -196,10 +196,11 @@ def main() -> None:
 
     # Warm-up (allocator, kernels), then the measured runs: the project's trainer and the peer loop.
     hyper = {
-        "device": device, "dtype": "auto", "epochs": 1, "max_steps": 2, "batch_size": preset["batch"],
-        "micro_batch_size": preset["micro"], "warmup_ratio": 0.03, "weight_decay": 0.0, "beta1": 0.9,
-        "beta2": 0.95, "grad_clip": 1.0, "max_length": preset["prompt"] + preset["response"], "seed": 0,
-        "save_every_steps": 10**9, "lr": 2e-5, "clip": "clamp", "clip_max": 1.2, "ppo_epsilon": 0.2,
+        "device": device, "dtype": "auto", "epochs": 1, "max_steps": 2, "batch_size": preset["micro"],
+        "grad_accum": preset["batch"] // preset["micro"], "warmup_ratio": 0.03, "weight_decay": 0.0,
+        "beta1": 0.9, "beta2": 0.95, "grad_clip": 1.0, "max_length": preset["prompt"] + preset["response"],
+        "seed": 0, "checkpoint_every": 10**9, "lr": 2e-5, "ratio_clip": "clamp_above", "ratio_upper": 1.2,
+        "ppo_epsilon": 0.2,
     }  # fmt: skip
     # Alternate the two loops (load on a shared box moves); report each one's best round.
     rest = examples[2 * preset["batch"] :]

@@ -50,9 +50,8 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     os.environ.setdefault("AUTOCODE_STORE", tempfile.mkdtemp(prefix="tiny-sft-"))
     from autocode_gpu.engine import Engine, SamplingParams, Sequence
-    from autocode_gpu.parts import manifest_sha256, write_manifest, write_parts
-    from autocode_gpu.paths import store_root
     from autocode_gpu.policy import run_sft
+    from autocode_gpu.store import content_key, entry_dir, write_manifest, write_part
 
     rng = random.Random(0)
     rows = [demo(rng, [CODE, PROSE, None][i % 3]) for i in range(a.demos)]
@@ -62,18 +61,13 @@ def main() -> None:
             "response": [r["response"] for r in rows],
         }
     )
-    ddir = store_root() / "demonstrations" / "tiny-addition"
-    files = write_parts(ddir, table)
-    write_manifest(
-        ddir,
-        kind="demonstrations",
-        key=ddir.name,
-        inputs=[],
-        params={},
-        rows=len(rows),
-        files=files,
+    params = {"demos": a.demos, "family": "addition"}
+    ddir = entry_dir("demonstrations", content_key("bench_tiny_sft", "1", params))
+    write_part(ddir, 0, table)
+    producer = {"activity": "bench_tiny_sft", "version": "1"}
+    ref = write_manifest(
+        ddir, kind="demonstrations", schema_version=1, producer=producer, params=params
     )
-    ref = {"uri": str(ddir), "sha256": manifest_sha256(ddir)}
     losses: list[tuple[int, float]] = []
 
     def progress(d: dict) -> None:
@@ -89,11 +83,10 @@ def main() -> None:
     hyper = {
         "device": "cpu",
         "batch_size": 32,
-        "micro_batch_size": 32,
         "max_steps": a.steps,
         "epochs": 10,
     }
-    hyper |= {"save_every_steps": 200, "max_length": 256}
+    hyper |= {"checkpoint_every": 200, "max_length": 256}
     out = run_sft({"demonstrations": ref, "hyper": hyper}, progress)
     wall = time.monotonic() - t0
     m = out["metrics"]

@@ -8,10 +8,12 @@ the off-policy update compares the trained policy against.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,7 @@ class Engine:
         dtype: str = "auto",
         max_batch_size: int = 64,
         batch_wait_s: float = 0.01,
-        batch_wait_max_s: float = 0.05,
+        batch_wait_max_s: float = 0.1,
     ) -> None:
         self.device_arg, self.dtype_arg = device, dtype
         self.model, self.tokenizer = load_policy(checkpoint, device, dtype)
@@ -71,6 +73,8 @@ class Engine:
         self.weights_version = 1
         self.max_batch_size = max_batch_size
         self.batch_wait_s, self.batch_wait_max_s = batch_wait_s, batch_wait_max_s
+        self._arriving = 0  # requests being parsed that will queue sequences shortly
+        self._arriving_lock = threading.Lock()
         self.batches = 0  # batches run and sequences generated, for /health and the bench
         self.sequences = 0
         self._queue: queue.Queue[Sequence | None] = queue.Queue()
@@ -110,6 +114,17 @@ class Engine:
         with self._tok_lock:
             return [self.tokenizer.decode([i]) for i in ids]
 
+    @contextlib.contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Marks a request as on its way (parsing, tokenizing): the scheduler waits for it to queue."""
+        with self._arriving_lock:
+            self._arriving += 1
+        try:
+            yield
+        finally:
+            with self._arriving_lock:
+                self._arriving -= 1
+
     # ----- lifecycle -----
     def reload(self, checkpoint: Path) -> None:
         """Loads the new weights beside the old ones, then swaps between batches; raises on a bad checkpoint
@@ -129,11 +144,15 @@ class Engine:
         self._thread.join(timeout=30)
 
     # ----- generation -----
-    def generate(self, seqs: list[Sequence], timeout: float | None = None) -> list[Sequence]:
+    def submit(self, seqs: list[Sequence]) -> None:
+        """Queues sequences; each one's ``done`` is set when it is generated (or failed)."""
         for s in seqs:
             if s.params.seed is not None:
                 s.generator = torch.Generator(device=self.device).manual_seed(s.params.seed)
             self._queue.put(s)
+
+    def generate(self, seqs: list[Sequence], timeout: float | None = None) -> list[Sequence]:
+        self.submit(seqs)
         deadline = None if timeout is None else time.monotonic() + timeout
         for s in seqs:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -149,14 +168,17 @@ class Engine:
             if first is None:
                 return
             batch = [first]
-            # A burst of concurrent requests shares one batch: keep collecting while requests keep
-            # arriving (gaps under batch_wait_s), for at most batch_wait_max_s.
+            # A burst of concurrent requests shares one batch: keep collecting while requests are
+            # still being parsed or keep arriving (gaps under batch_wait_s), for at most batch_wait_max_s.
             until = time.monotonic() + self.batch_wait_max_s
             while len(batch) < self.max_batch_size:
-                wait = min(self.batch_wait_s, until - time.monotonic())
+                left = until - time.monotonic()
+                wait = min(self.batch_wait_s, left)
                 try:
                     nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
+                    if self._arriving > 0 and left > 0:
+                        continue
                     break
                 if nxt is None:
                     self._stopped.set()

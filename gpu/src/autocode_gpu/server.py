@@ -150,6 +150,31 @@ class PolicyServer:
         return ids
 
     def completions(self, body: dict[str, Any]) -> dict[str, Any]:
+        seqs, req, prompt_ids = self._queue_completion(body)
+        for s in seqs:
+            s.done.wait()
+            if s.error is not None:
+                raise s.error
+        choices = [self._choice(i, s, req) for i, s in enumerate(seqs)]
+        completion = sum(len(s.token_ids) for s in seqs)
+        return {
+            "id": f"cmpl-{uuid.uuid4().hex}",
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": self.served_model_name,
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": len(prompt_ids),
+                "completion_tokens": completion,
+                "total_tokens": len(prompt_ids) + completion,
+            },
+        }
+
+    def _queue_completion(self, body: dict[str, Any]) -> tuple[list[Sequence], dict[str, Any], list[int]]:
+        with self.engine.arriving():
+            return self._parse_and_queue(body)
+
+    def _parse_and_queue(self, body: dict[str, Any]) -> tuple[list[Sequence], dict[str, Any], list[int]]:
         problem = first_error("CompletionRequest", body)
         if problem:
             raise RequestError(f"invalid completion request {problem}")
@@ -191,21 +216,8 @@ class PolicyServer:
                 seed=None if req.get("seed") is None else int(req["seed"]) + i,
             )
             seqs.append(Sequence(prompt_ids=prompt_ids, params=params))
-        self.engine.generate(seqs)
-        choices = [self._choice(i, s, req) for i, s in enumerate(seqs)]
-        completion = sum(len(s.token_ids) for s in seqs)
-        return {
-            "id": f"cmpl-{uuid.uuid4().hex}",
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": self.served_model_name,
-            "choices": choices,
-            "usage": {
-                "prompt_tokens": len(prompt_ids),
-                "completion_tokens": completion,
-                "total_tokens": len(prompt_ids) + completion,
-            },
-        }
+        self.engine.submit(seqs)
+        return seqs, req, prompt_ids
 
     def _choice(self, index: int, s: Sequence, req: dict[str, Any]) -> dict[str, Any]:
         choice: dict[str, Any] = {
