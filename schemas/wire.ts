@@ -1,5 +1,23 @@
 // Every wire type that crosses to the Python worker, by the name its JSON Schema file gets.
 import type { z } from 'zod';
+import {
+  CompletionRequest,
+  CompletionResponse,
+  ErrorResponse,
+  ReloadRequest,
+  ReloadResponse,
+  TokenizeRequest,
+  TokenizeResponse,
+} from './inference';
+import {
+  PolicyLoadInput,
+  PolicyLoadOutput,
+  PolicyLogprobsInput,
+  PolicyLogprobsOutput,
+  PolicySftInput,
+  PolicyTrainOutput,
+  PolicyUpdateInput,
+} from './policy';
 import { GpuEchoInput, WorkerEcho } from './smoke';
 import { DatasetRef, Manifest } from './store';
 
@@ -8,4 +26,20 @@ export const WIRE_TYPES: Record<string, z.ZodType> = {
   WorkerEcho,
   DatasetRef,
   Manifest,
+  // Policy activities (gpu/src/autocode_gpu/policy.py).
+  PolicyLoadInput,
+  PolicyLoadOutput,
+  PolicySftInput,
+  PolicyUpdateInput,
+  PolicyTrainOutput,
+  PolicyLogprobsInput,
+  PolicyLogprobsOutput,
+  // The inference protocol the embedded server validates requests (and its tests, responses) against.
+  CompletionRequest,
+  CompletionResponse,
+  TokenizeRequest,
+  TokenizeResponse,
+  ReloadRequest,
+  ReloadResponse,
+  ErrorResponse,
 };

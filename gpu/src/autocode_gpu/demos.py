@@ -1,0 +1,64 @@
+"""Demonstrations (the SFT bootstrap's input) as token ids with a loss mask.
+
+A demonstration is a prompt and a response text. Tool output inside the response (what the rollout
+engine appends after "```output") is not the model's to learn: it is masked, by the character spans
+in ``mask_spans`` when given, else by the tool-call convention of schemas/inference.ts. Each span is
+tokenized on its own, as the rollout engine tokenizes appended tool output, so masks fall on token
+boundaries and training sees the token sequences serving will see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+TOOL_OUTPUT_STOP = "```output"
+
+
+def tool_output_spans(response: str) -> list[tuple[int, int]]:
+    """Character spans of tool output: from the end of each "```output" to the end of its closing "```\\n"."""
+    spans = []
+    at = 0
+    while True:
+        opened = response.find(TOOL_OUTPUT_STOP, at)
+        if opened < 0:
+            return spans
+        start = opened + len(TOOL_OUTPUT_STOP)
+        close = response.find("\n```", start)
+        end = len(response) if close < 0 else close + len("\n```")
+        if end < len(response) and response[end] == "\n":
+            end += 1
+        spans.append((start, end))
+        at = end
+
+
+def segments(response: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, float]]:
+    """The response cut into (text, loss weight) pieces: 0 inside the spans, 1 elsewhere."""
+    out: list[tuple[str, float]] = []
+    at = 0
+    for start, end in sorted(spans):
+        if not (0 <= start <= end <= len(response)) or start < at:
+            raise ValueError(f"mask span [{start}, {end}) is out of order or outside the response")
+        if start > at:
+            out.append((response[at:start], 1.0))
+        if end > start:
+            out.append((response[start:end], 0.0))
+        at = end
+    if at < len(response):
+        out.append((response[at:], 1.0))
+    return out
+
+
+def encode_demonstration(
+    tokenizer, prompt: str, response: str, spans: Sequence[tuple[int, int]] | None = None
+) -> tuple[list[int], list[int], list[float]]:
+    """(prompt ids, response ids ending in EOS, loss mask over the response ids)."""
+    prompt_ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+    response_ids: list[int] = []
+    mask: list[float] = []
+    for text, weight in segments(response, tool_output_spans(response) if spans is None else spans):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        response_ids.extend(ids)
+        mask.extend([weight] * len(ids))
+    response_ids.append(tokenizer.eos_token_id)
+    mask.append(1.0)
+    return prompt_ids, response_ids, mask

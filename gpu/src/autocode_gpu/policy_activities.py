@@ -1,0 +1,86 @@
+"""The policy activities on task queue ``gpu``: thin Temporal wrappers around :mod:`autocode_gpu.policy`.
+
+Training activities heartbeat every step (step, loss, tokens/s); Temporal's cancellation arrives as
+an exception raised inside the activity thread, and the optimizer step and checkpoint writes are
+shielded from it, so a cancelled run stops at a step boundary with its last step saved.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+
+from .engine import Engine, describe
+from .paths import local_path
+from .policy import run_logprobs, run_sft, run_update
+from .server import PolicyServer
+from .wire import validate, with_defaults
+
+_server: PolicyServer | None = None
+_server_lock = threading.Lock()
+
+
+def _heartbeat(details: dict[str, Any]) -> None:
+    activity.heartbeat(details)
+
+
+@activity.defn(name="policy_sft")
+def policy_sft(payload: dict[str, Any]) -> dict[str, Any]:
+    out = run_sft(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    return validate("PolicyTrainOutput", out)
+
+
+@activity.defn(name="policy_update")
+def policy_update(payload: dict[str, Any]) -> dict[str, Any]:
+    out = run_update(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    return validate("PolicyTrainOutput", out)
+
+
+@activity.defn(name="policy_logprobs")
+def policy_logprobs(payload: dict[str, Any]) -> dict[str, Any]:
+    out = run_logprobs(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    return validate("PolicyLogprobsOutput", out)
+
+
+def serve(payload: dict[str, Any]) -> dict[str, Any]:
+    """Starts this process's inference server on the checkpoint, or swaps the running server's weights."""
+    global _server
+    req = with_defaults("PolicyLoadInput", payload)
+    path = local_path(req["checkpoint"]["uri"])
+    with _server_lock:
+        if _server is None:
+            engine = Engine(Path(path), req["device"], req["dtype"], req["max_batch_size"])
+            server = PolicyServer(engine, req["served_model_name"])
+            server.start(req["host"], req["port"])
+            _server, reloaded = server, False
+        else:
+            if _server.engine.checkpoint.resolve() != path.resolve():
+                _server.engine.reload(path)
+            reloaded = True
+        info = describe(_server.engine)
+        return {
+            "base_url": f"{_server.url}/v1",
+            "model": _server.served_model_name,
+            "checkpoint": req["checkpoint"],
+            "weights_version": info["weights_version"],
+            "reloaded": reloaded,
+            "device": info["device"],
+            "dtype": info["dtype"],
+            "max_model_len": info["max_model_len"],
+        }
+
+
+def stop_server() -> None:
+    global _server
+    with _server_lock:
+        if _server is not None:
+            _server.stop()
+            _server = None
+
+
+@activity.defn(name="policy_load")
+def policy_load(payload: dict[str, Any]) -> dict[str, Any]:
+    return validate("PolicyLoadOutput", serve(payload))

@@ -1,0 +1,222 @@
+"""The training loop shared by SFT and the off-policy update.
+
+AdamW, cosine schedule with linear warm-up, gradient accumulation (the loss of a step is normalised
+by the loss-bearing tokens of the whole step, so accumulation equals one big batch), bf16 autocast
+on CUDA / float32 on CPU, and step checkpoints (weights + optimizer + step) in a work directory: a
+killed run resumes from its last saved step with the same data order, not from step 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import resolve_device, resolve_dtype
+from .examples import Example, collate
+from .loss import LossStats, offpolicy_loss, sequence_logprobs, sft_loss
+
+log = logging.getLogger(__name__)
+STEP_FILE = re.compile(r"^step-(\d{8})\.pt$")
+KEEP_STEP_CHECKPOINTS = 2
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    resumed_from_step: int
+    tokens: int
+    train_seconds: float
+    final_loss: float | None
+    mean_ratio: float | None
+    clipped_fraction: float | None
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
+    """Learning rate of optimizer step ``step`` (0-based): linear warm-up, then cosine to 0."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def data_order(n: int, epochs: float, seed: int) -> list[int]:
+    """Example indices for the whole run: one shuffle per epoch, fixed by the seed (so resumes agree)."""
+    total = math.ceil(epochs * n)
+    order: list[int] = []
+    epoch = 0
+    while len(order) < total:
+        perm = list(range(n))
+        random.Random(seed * 1_000_003 + epoch).shuffle(perm)
+        order.extend(perm)
+        epoch += 1
+    return order[:total]
+
+
+def step_size(hyper: dict[str, Any]) -> int:
+    """Sequences per optimizer step."""
+    return int(hyper["batch_size"]) * int(hyper["grad_accum"])
+
+
+def plan_steps(n: int, hyper: dict[str, Any]) -> int:
+    steps = math.ceil(math.ceil(hyper["epochs"] * n) / step_size(hyper))
+    if hyper.get("max_steps"):
+        steps = min(steps, int(hyper["max_steps"]))
+    return steps
+
+
+def latest_step(work_dir: Path) -> tuple[int, Path | None]:
+    best: tuple[int, Path | None] = (0, None)
+    if work_dir.is_dir():
+        for p in work_dir.iterdir():
+            m = STEP_FILE.match(p.name)
+            if m and int(m.group(1)) > best[0]:
+                best = (int(m.group(1)), p)
+    return best
+
+
+def _save_step(work_dir: Path, step: int, model, optimizer, extra: dict[str, Any]) -> None:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    final = work_dir / f"step-{step:08d}.pt"
+    tmp = work_dir / f".step-{step:08d}.pt.tmp-{os.getpid()}"
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        **extra,
+    }
+    torch.save(state, tmp)
+    os.replace(tmp, final)  # a step file exists only complete
+    steps = sorted(p for p in work_dir.iterdir() if STEP_FILE.match(p.name))
+    for old in steps[:-KEEP_STEP_CHECKPOINTS]:
+        old.unlink(missing_ok=True)
+
+
+def _optimizer(model, hyper: dict[str, Any]) -> torch.optim.Optimizer:
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    groups = [
+        {"params": decay, "weight_decay": hyper["weight_decay"]},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=hyper["lr"], betas=(hyper["beta1"], hyper["beta2"]))
+
+
+def train(
+    model,
+    examples: list[Example],
+    hyper: dict[str, Any],
+    objective: str,
+    work_dir: Path,
+    pad_id: int,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+    guard: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> TrainResult:
+    """Trains ``model`` in place. ``objective`` is "sft" or "update"; ``guard`` shields the optimizer step
+    and checkpoint writes from asynchronous cancellation (Temporal raises it inside the thread)."""
+    if not examples:
+        raise ValueError("no examples to train on")
+    device = resolve_device(hyper["device"])
+    amp_dtype = resolve_dtype(hyper["dtype"], device)
+    use_amp = device.startswith("cuda") and amp_dtype != torch.float32
+    model.to(device=device, dtype=torch.float32)  # float32 master weights; bf16 compute under autocast
+    model.train()
+    optimizer = _optimizer(model, hyper)
+    total = plan_steps(len(examples), hyper)
+    warmup = math.ceil(hyper["warmup_ratio"] * total) if hyper["warmup_ratio"] > 0 else 0
+    order = data_order(len(examples), hyper["epochs"], hyper["seed"])
+    bs, mbs = step_size(hyper), hyper["batch_size"]
+
+    start, path = latest_step(work_dir)
+    if path is not None:
+        state = torch.load(path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        log.info("resuming from step %d of %d (%s)", start, total, path)
+    step, saved = start, start
+    stats = LossStats()
+    tokens, last_loss = 0, None
+    t0 = time.monotonic()
+    try:
+        while step < total:
+            chosen = [examples[i] for i in order[step * bs : (step + 1) * bs]]
+            chosen.sort(key=lambda e: e.length)  # similar lengths per micro-batch: less padding
+            normalizer = sum(sum(e.mask) for e in chosen)
+            lr = lr_at(step, total, hyper["lr"], warmup)
+            for g in optimizer.param_groups:
+                g["lr"] = lr
+            step_loss = 0.0
+            for k in range(0, len(chosen), mbs):
+                batch = collate(chosen[k : k + mbs], pad_id).to(device)
+                with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
+                    logp = sequence_logprobs(model, batch.input_ids, batch.attention_mask)
+                if objective == "sft":
+                    loss = sft_loss(logp, batch.mask, batch.coef, normalizer)
+                else:
+                    loss = offpolicy_loss(
+                        logp,
+                        batch.behavior,
+                        batch.mask,
+                        batch.coef,
+                        normalizer,
+                        clip=hyper["ratio_clip"],
+                        clip_max=hyper["ratio_upper"],
+                        ppo_epsilon=hyper["ppo_epsilon"],
+                        stats=stats,
+                    )
+                loss.backward()
+                step_loss += float(loss.detach())
+                tokens += batch.tokens
+            torch.nn.utils.clip_grad_norm_(model.parameters(), hyper["grad_clip"])
+            with guard():
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+            last_loss = step_loss
+            elapsed = time.monotonic() - t0
+            if on_step is not None:
+                on_step(
+                    {
+                        "step": step,
+                        "total_steps": total,
+                        "loss": step_loss,
+                        "lr": lr,
+                        "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
+                    }
+                )
+            if step % hyper["checkpoint_every"] == 0 and step < total:
+                with guard():
+                    _save_step(work_dir, step, model, optimizer, {})
+                    saved = step
+    except BaseException:
+        # Cancelled or failed mid-run: keep the last completed step so the next attempt resumes there.
+        if step > saved:
+            with guard():
+                _save_step(work_dir, step, model, optimizer, {})
+        raise
+    model.eval()
+    return TrainResult(
+        steps=step,
+        resumed_from_step=start,
+        tokens=tokens,
+        train_seconds=time.monotonic() - t0,
+        final_loss=last_loss,
+        mean_ratio=stats.ratio_sum / stats.tokens if stats.tokens else None,
+        clipped_fraction=stats.clipped / stats.tokens if stats.tokens else None,
+    )
