@@ -136,6 +136,19 @@ async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResul
     const gpu = proxyActivities<GpuActivities>(options);
     const train = Object.values(req.inputs).find((r) => r.output === 'train')?.dataset;
     if (!train) throw ApplicationFailure.nonRetryable(`${node.id}: policy_update needs a train dataset`);
+    if (train.rows === 0) {
+      // Every query was dropped (all wrong or all right): nothing to learn, the policy stays.
+      return {
+        node_id: node.id,
+        uses: node.uses,
+        output: 'checkpoint',
+        dataset: null,
+        extra: {},
+        checkpoint: null,
+        metrics: { skipped: 'empty train set', steps: 0 },
+        cached: false,
+      };
+    }
     const out = await gpu.policy_update({ policy: req.policy, train, hyper: req.params });
     const key = out.checkpoint.key ?? out.checkpoint.sha256 ?? out.checkpoint.uri;
     return {
