@@ -74,3 +74,15 @@ export function stopProcess(
     child.kill(signal);
   });
 }
+
+/** The real TypeScript worker as a child process (as the supervisor runs it), with its own env. */
+export function spawnCpuWorker(address: string, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const logDir = join(VAR_DIR, 'test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const fd = openSync(join(logDir, `${name}.log`), 'a');
+  return spawn(process.execPath, ['--import', TOOLS.tsxLoader, join(ROOT, 'infra', 'cpu-worker.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, AUTOCODE_TEMPORAL_ADDRESS: address, ...env },
+  });
+}

@@ -1,0 +1,135 @@
+// The EM pipeline end to end on a real dev server with both real workers (as child processes, as the
+// supervisor runs them): a whole run, then a run that fails after its rollouts and is resumed.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRows } from '../../activities/store/reader';
+import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
+import type { IterationProgress, RunProgress } from '../../schemas/progress';
+import { TASK_QUEUES } from '../../schemas/queues';
+import type { NodeResult } from '../../schemas/run';
+import type { EmRunResult } from '../../workflows/em-run';
+import { runInput } from '../../cli/commands/runs';
+import { spawnCpuWorker, spawnGpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** tiny.yaml shrunk to seconds: a barely bootstrapped model, a few queries, one iteration. */
+function smallSpec(): Record<string, unknown> {
+  const spec = readSpecFile(resolveSpecPath('tiny')) as Record<string, any>;
+  spec.iterations = 1;
+  spec.policy.bootstrap.demonstrations.tiny_world.per_family = 40;
+  spec.policy.bootstrap.with = { max_steps: 15, batch_size: 16 };
+  spec.queries.train = [{ tiny_world: { seed: 2, per_family: 3 } }];
+  spec.queries.eval = [{ tiny_world: { seed: 3, per_family: 2, split: 'test' } }];
+  spec.defaults.rollouts = { ...spec.defaults.rollouts, samples: 2, max_tokens: 48, shard_size: 4 };
+  spec.defaults.evaluate = { max_tokens: 48, max_rounds: 2 };
+  return spec;
+}
+
+function rolloutParts(store: string): Map<string, string> {
+  const dir = join(store, 'rollouts');
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const key of readdirSync(dir)) {
+    for (const f of readdirSync(join(dir, key))) {
+      if (!f.startsWith('part-')) continue;
+      const s = statSync(join(dir, key, f));
+      out.set(`${key}/${f}`, `${s.ino}:${s.mtimeMs}`);
+    }
+  }
+  return out;
+}
+
+describe('emRun on the tiny world', () => {
+  let server: TestServer;
+  let env: NodeJS.ProcessEnv;
+  let varDir: string;
+  let cpu: ChildProcess;
+  let gpu: ChildProcess;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    varDir = mkdtempSync(join(tmpdir(), 'autocode-em-'));
+    env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
+    cpu = spawnCpuWorker(server.address, 'em-cpu', env);
+    gpu = spawnGpuWorker(server.address, 'em-gpu', env);
+  });
+  afterAll(async () => {
+    await stopProcess(gpu);
+    await stopProcess(cpu);
+    await server?.stop();
+  });
+
+  it('runs bootstrap, evaluation, one iteration and the report; every node recorded, no duplicate rollout', async () => {
+    const handle = await server.client.workflow.start('emRun', {
+      taskQueue: TASK_QUEUES.cpu,
+      workflowId: 'em-full',
+      args: [{ spec_inline: smallSpec() }],
+    });
+    const result = (await handle.result()) as EmRunResult;
+    expect(result.iterations.map((i) => i.iteration)).toEqual([0, 1]);
+    expect(Object.keys(result.iterations[1]!.metrics)).toContain('tiny_world.auto.accuracy');
+    const progress = await handle.query<RunProgress>('progress');
+    expect(progress.stage).toBe('done');
+    const desc = await handle.describe();
+    expect(desc.searchAttributes.AutocodeRunId).toEqual(['em-full']);
+    expect(desc.searchAttributes.AutocodeStage).toEqual(['done']);
+
+    const runDir = join(varDir, 'runs', 'em-full');
+    expect(readFileSync(result.report, 'utf8')).toContain('| iteration | cot | code | auto |');
+    const nodes = readdirSync(join(runDir, 'iter-1')).sort();
+    expect(nodes).toEqual(['estimate.json', 'evaluate.json', 'rollouts_code.json', 'rollouts_cot.json', 'rollouts_native.json', 'synthesize.json', 'update.json']);
+
+    // 3 queries per family x 4 families, K = 2 samples in the node's one mode: one row each.
+    const cot = JSON.parse(readFileSync(join(runDir, 'iter-1', 'rollouts_cot.json'), 'utf8')) as NodeResult;
+    const rows = await readRows(cot.dataset!, { columns: ['query_id', 'mode', 'sample', 'response_token_ids', 'loss_mask'] });
+    expect(rows).toHaveLength(12 * 2);
+    expect(new Set(rows.map((r) => `${r.query_id}/${r.mode}/${r.sample}`)).size).toBe(rows.length);
+    expect(rows.every((r) => r.mode === 'dictated_cot')).toBe(true);
+  });
+
+  it('fails after its rollouts when the gpu worker dies, and resume regenerates no rollout shard', async () => {
+    const spec = smallSpec() as Record<string, any>;
+    spec.queries.train = [{ tiny_world: { seed: 4, per_family: 3 } }];
+    // Evaluation needs the policy server: with one attempt, a dead gpu worker fails the run.
+    const evaluate = spec.iteration.nodes.find((n: { id: string }) => n.id === 'evaluate');
+    evaluate.retry = { maximum_attempts: 1 };
+    const handle: WorkflowHandle = await server.client.workflow.start('emRun', {
+      taskQueue: TASK_QUEUES.cpu,
+      workflowId: 'em-resume',
+      args: [{ spec_inline: spec, baseline_eval: false }],
+    });
+    // Kill the gpu worker (and with it the policy server) once every rollout node has finished.
+    for (let i = 0; i < 600; i++) {
+      const it = await server.client.workflow
+        .getHandle('em-resume/iter-1')
+        .query<IterationProgress>('progress')
+        .catch(() => undefined);
+      const done = it && ['rollouts_cot', 'rollouts_code', 'rollouts_native'].every((n) => ['done', 'cached'].includes(it.nodes[n]!.state));
+      if (done) break;
+      await sleep(250);
+    }
+    gpu.kill('SIGKILL');
+    await expect(handle.result()).rejects.toThrow();
+    const before = rolloutParts(env.AUTOCODE_STORE as string);
+    expect(before.size).toBeGreaterThan(0);
+
+    gpu = spawnGpuWorker(server.address, 'em-gpu-2', env);
+    const input = await runInput(server.client, 'em-resume');
+    const resumed = await server.client.workflow.start('emRun', {
+      taskQueue: TASK_QUEUES.cpu,
+      workflowId: 'em-resume',
+      args: [input],
+    });
+    const result = (await resumed.result()) as EmRunResult;
+    expect(result.iterations.at(-1)?.iteration).toBe(1);
+    // The store holds exactly the same rollout part files, untouched: 0 shards regenerated.
+    expect(rolloutParts(env.AUTOCODE_STORE as string)).toEqual(before);
+    const nodes = result.iterations.at(-1)!.nodes;
+    for (const n of ['rollouts_cot', 'rollouts_code', 'rollouts_native']) expect(nodes[n]?.cached).toBe(true);
+  });
+});
