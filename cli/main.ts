@@ -1,6 +1,8 @@
 // The `autocode` command.
 import { Command } from 'commander';
 import { register as registerExec } from './commands/exec';
+import { register as registerGrade } from './commands/grade';
+import { register as registerRuns } from './commands/runs';
 import { register as registerSmoke } from './commands/smoke';
 import { register as registerStack } from './commands/stack';
 import { register as registerValidate } from './commands/validate';
@@ -19,6 +21,8 @@ registerStack(program);
 registerSmoke(program);
 registerValidate(program);
 registerExec(program);
+registerGrade(program);
+registerRuns(program);
 
 // Reserved layout, filled by later work: each says so until then instead of failing obscurely.
 const reserved: [string, string][] = [

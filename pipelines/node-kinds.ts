@@ -5,6 +5,7 @@ import {
   EstimateParams as EmEstimateParams,
   SynthesizeParams as EmSynthesizeParams,
 } from '../activities/em/params';
+import { UpdateHyper } from '../schemas/policy';
 import { PromptTemplates, RolloutParams } from '../schemas/rollout';
 
 export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
@@ -30,19 +31,8 @@ export const RolloutsParams = RolloutParams.extend({
 export const EstimateParams = EmEstimateParams.omit({ seed: true });
 export const SynthesizeParams = EmSynthesizeParams.omit({ seed: true });
 
-export const UpdateParams = z
-  .object({
-    lr: z.number().positive().default(2e-5),
-    warmup_ratio: z.number().min(0).max(1).default(0.03),
-    epochs: z.number().int().min(1).default(1),
-    batch_size: z.number().int().min(1).default(16),
-    grad_accum: z.number().int().min(1).default(1),
-    ratio_clip: z.enum(['clamp_above', 'ppo']).default('clamp_above'),
-    ratio_upper: z.number().min(1).default(1.2),
-    ppo_epsilon: z.number().positive().max(1).default(0.2),
-    checkpoint_every: z.number().int().min(1).default(50),
-  })
-  .strict();
+/** The M-step's parameters are the policy worker's own (a node's `with` passes through unchanged). */
+export const UpdateParams = UpdateHyper;
 
 export const EvaluateParams = z
   .object({

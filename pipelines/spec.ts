@@ -2,6 +2,7 @@
 // DAG (nodes with id, uses, needs, with, and optional queue/timeout/retry overrides). One zod source
 // gives the TypeScript type, the validator and the generated JSON Schema (pipelines/spec.schema.json).
 import { z } from 'zod';
+import { SftHyper } from '../schemas/policy';
 import { NODE_KINDS, type NodeKindName } from './node-kinds';
 
 const Identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower_snake_case (a-z, 0-9, _)');
@@ -62,7 +63,8 @@ export const PolicySource = z.union([
       bootstrap: z
         .object({
           demonstrations: QuerySource,
-          with: z.record(z.string(), z.unknown()).default({}),
+          /** SFT hyper-parameters (the policy worker's). */
+          with: SftHyper.prefault({}),
         })
         .strict(),
     })

@@ -1,2 +1,4 @@
 // Every workflow the TypeScript worker hosts (the bundler's entry point).
+export { emRun } from './em-run';
+export { iteration } from './iteration';
 export { smoke } from './smoke';

@@ -2,7 +2,7 @@
 // var/runs/<run>/, and materialises the run's query sets and, for a bootstrapped policy, its
 // demonstrations as content-addressed datasets.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { BENCHMARK_NAMES } from '../../datasets/benchmarks';
 import { loadBenchmark } from '../../datasets/load';
@@ -16,7 +16,7 @@ import { PromptTemplates } from '../../schemas/rollout';
 import type { QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
 import { renderPrompt } from '../rollouts/prompts';
-import { contentKey } from '../store/canonical';
+import { contentKey, sha256Hex } from '../store/canonical';
 import { lookup } from '../store/catalog';
 import { writeDataset } from '../store/writer';
 
@@ -39,6 +39,8 @@ export interface PreparedRun {
   train: DatasetRef;
   eval: QuerySet[];
   demonstrations: DatasetRef | null;
+  /** Content key of a checkpoint given by path (the sha256 of its resolved path). */
+  initial_policy_key: string;
 }
 
 export function invalidSpec(message: string): ApplicationFailure {
@@ -136,5 +138,7 @@ export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
     train,
     eval: evalSets,
     demonstrations: await demonstrationsDataset(spec),
+    // A checkpoint given by path is identified by its resolved path (its content is the user's).
+    initial_policy_key: sha256Hex('checkpoint' in spec.policy ? resolve(spec.policy.checkpoint) : ''),
   };
 }

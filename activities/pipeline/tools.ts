@@ -1,6 +1,6 @@
 // The pieces a rollout needs besides the model: the sandbox that runs its code and the reward.
-import { defaultReward } from '../rollouts/reward';
-import { executorFrom, type RewardFn, type ToolExecutor } from '../rollouts/tools';
+import { grade } from '../grader/index';
+import { executorFrom, type RewardFn, rewardFrom, type ToolExecutor } from '../rollouts/tools';
 import { formatToolOutput } from '../sandbox/format';
 import { sharedSandboxPool } from '../sandbox/shared';
 
@@ -9,5 +9,5 @@ export async function rolloutTools(opts: { timeoutMs: number; outputMaxChars: nu
   reward: RewardFn;
 }> {
   const pool = await sharedSandboxPool({ timeoutMs: opts.timeoutMs });
-  return { executor: executorFrom(pool, formatToolOutput, opts.outputMaxChars), reward: defaultReward };
+  return { executor: executorFrom(pool, formatToolOutput, opts.outputMaxChars), reward: rewardFrom(grade) };
 }

@@ -1,0 +1,230 @@
+// isEquivalent: normalization, guards, then a walk over the two answers' shapes.
+import { Budget, OutOfTime, Refused } from './budget';
+import { goldChoice, predChoice } from './choice';
+import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
+import { compact, normalize, plain } from './normalize';
+import { compareEquations, compareScalars, type Verdict } from './scalar';
+import { type Answer, MAX_ITEMS, parseAnswer } from './structure';
+
+export type { Verdict } from './scalar';
+
+export interface EquivalenceOptions {
+  /** Time bound for this comparison in milliseconds (default 100). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 100;
+const RAW_LIMIT = 4 * MAX_ANSWER_CHARS;
+
+const T = (reason: string): Verdict => ({ equal: true, reason });
+const F = (reason: string): Verdict => ({ equal: false, reason });
+
+/** All true → true; any false → false; otherwise undecided. */
+function all(verdicts: Iterable<() => Verdict>, reason: string): Verdict {
+  let undecided: Verdict | null = null;
+  for (const next of verdicts) {
+    const v = next();
+    if (v.equal === false) return F(reason);
+    if (v.equal === null) undecided ??= v;
+  }
+  return undecided ?? T(reason);
+}
+
+function ordered(g: Answer[], p: Answer[], budget: Budget, reason: string): Verdict {
+  if (g.length !== p.length) return F(reason);
+  return all(
+    g.map((x, i) => () => compareAnswers(x, p[i] as Answer, budget)),
+    reason,
+  );
+}
+
+/** Multiset equality: a perfect matching of equal pairs (Kuhn's augmenting paths). */
+function unordered(g: Answer[], p: Answer[], budget: Budget, reason: string): Verdict {
+  if (g.length !== p.length) return F(reason);
+  const n = g.length;
+  const eq: Array<Array<boolean | null>> = g.map((x) => p.map((y) => compareAnswers(x, y, budget).equal));
+  const matchOfP = new Array<number>(n).fill(-1);
+  const tryAssign = (i: number, seen: boolean[]): boolean => {
+    for (let j = 0; j < n; j++) {
+      if (eq[i]?.[j] !== true || seen[j]) continue;
+      seen[j] = true;
+      if (matchOfP[j] === -1 || tryAssign(matchOfP[j] as number, seen)) {
+        matchOfP[j] = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  let matched = 0;
+  for (let i = 0; i < n; i++) if (tryAssign(i, new Array<boolean>(n).fill(false))) matched++;
+  if (matched === n) return T(reason);
+  const anyUndecided = eq.some((row) => row.some((v) => v === null));
+  return anyUndecided ? { equal: null, reason: 'undecided_element' } : F(reason);
+}
+
+function single(a: Answer): Answer {
+  if ((a.kind === 'list' || a.kind === 'set') && a.items.length === 1) return a.items[0] as Answer;
+  if (a.kind === 'union' && a.parts.length === 1) return a.parts[0] as Answer;
+  return a;
+}
+
+function scalarText(a: Answer): string | null {
+  return a.kind === 'scalar' ? a.text : null;
+}
+
+function isInterval(a: Answer): boolean {
+  return a.kind === 'tuple' && a.items.length === 2;
+}
+
+function flatMatrix(a: Answer): Answer[] | null {
+  if (a.kind !== 'matrix') return null;
+  const cols = a.rows[0]?.length ?? 0;
+  if (a.rows.length === 1) return a.rows[0] as Answer[];
+  if (cols === 1) return a.rows.map((r) => r[0] as Answer);
+  return null;
+}
+
+/** Structural equivalence; the gold's shape decides what counts (order, brackets). */
+export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdict {
+  budget.check();
+  const g = single(gIn);
+  const p = single(pIn);
+
+  // Equations: "x = 3" against "3", "y = 2x+1" against "2x - y + 1 = 0".
+  if (g.kind === 'equation' || p.kind === 'equation') {
+    if (g.kind === 'equation' && p.kind === 'equation') {
+      if (g.assignment && p.assignment && compact(g.lhs) === compact(p.lhs)) {
+        return compareAnswers(g.rhs, p.rhs, budget);
+      }
+      const gr = scalarText(g.rhs);
+      const pr = scalarText(p.rhs);
+      if (gr === null || pr === null) return F('equation');
+      return compareEquations({ lhs: g.lhs, rhs: gr }, { lhs: p.lhs, rhs: pr }, budget);
+    }
+    if (g.kind === 'equation') return g.assignment ? compareAnswers(g.rhs, p, budget) : F('equation');
+    if (p.kind === 'equation') return p.assignment ? compareAnswers(g, p.rhs, budget) : F('equation');
+  }
+
+  switch (g.kind) {
+    case 'scalar':
+      if (p.kind !== 'scalar') return F('shape');
+      return compareScalars(g.text, p.text, budget);
+    case 'tuple': {
+      if (p.kind === 'tuple') {
+        // Two items: an interval as much as a point, so the brackets must agree.
+        if (isInterval(g) && (g.open !== p.open || g.close !== p.close)) return F('interval');
+        return ordered(g.items, p.items, budget, isInterval(g) ? 'interval' : 'tuple');
+      }
+      if (p.kind === 'list') {
+        // "(1, 2)" against "1, 2": the point, in order. A closed interval is not a list.
+        if (isInterval(g) && (g.open !== '(' || g.close !== ')')) return F('interval');
+        return ordered(g.items, p.items, budget, 'tuple');
+      }
+      const flat = flatMatrix(p);
+      if (flat) return ordered(g.items, flat, budget, 'tuple');
+      return F('shape');
+    }
+    case 'set':
+    case 'list': {
+      if (p.kind === 'set' || p.kind === 'list' || p.kind === 'tuple') {
+        if (g.items.length > MAX_ITEMS || p.items.length > MAX_ITEMS)
+          return { equal: null, reason: 'too_many' };
+        return unordered(g.items, p.items, budget, g.kind);
+      }
+      if (p.kind === 'union') return F('shape');
+      // A single gold element against a scalar was unwrapped by single(); here sizes differ.
+      return F(g.kind);
+    }
+    case 'union': {
+      if (p.kind !== 'union') return F('union');
+      return unordered(g.parts, p.parts, budget, 'union');
+    }
+    case 'matrix': {
+      if (p.kind === 'matrix') {
+        if (g.rows.length !== p.rows.length || g.rows.some((r, i) => r.length !== p.rows[i]?.length)) {
+          return F('matrix');
+        }
+        return ordered(g.rows.flat(), p.rows.flat(), budget, 'matrix');
+      }
+      const flat = flatMatrix(g);
+      if (flat && (p.kind === 'tuple' || p.kind === 'list')) return ordered(flat, p.items, budget, 'matrix');
+      return F('matrix');
+    }
+  }
+  return F('shape');
+}
+
+function decide(gold: string, pred: string, budget: Budget): Verdict {
+  const g = normalize(gold);
+  const p = normalize(pred);
+  if (g === '') return { equal: null, reason: 'empty_gold' };
+  if (p === '') return F('empty');
+  if (compact(g) === compact(p)) return T('exact');
+
+  const refusal = guardAnswer(g) ?? guardAnswer(p);
+  if (refusal) return { equal: null, reason: refusal };
+
+  const letter = goldChoice(plain(g));
+  if (letter !== null) {
+    const chosen = predChoice(plain(p));
+    return { equal: chosen === letter, reason: 'choice' };
+  }
+  budget.check();
+  return compareAnswers(parseAnswer(g), parseAnswer(p), budget);
+}
+
+// Comparisons that run every stage once, so the first real comparison in a process is not
+// charged for compiling the parser and the evaluator.
+const WARM_UP: Array<[string, string]> = [
+  ['x^2+2x+1', '(x+1)^2'],
+  ['\\frac{\\sqrt{3}}{2}', '\\sqrt{3}/2'],
+  ['y = 2x+1', '2x - y + 1 = 0'],
+  ['\\{1, 2\\}', '2, 1'],
+  ['[1, \\infty)', 'x \\geq 1'],
+  ['\\begin{pmatrix}1\\\\2\\end{pmatrix}', '(1, 2)'],
+  ['6-5i', '-5i+6'],
+  ['sqrt(2)/2', '\\frac{1}{\\sqrt 2}'],
+  ['10\\%', '0.1'],
+  ['\\text{(A)}', 'A'],
+];
+let warm = false;
+
+/** Compiles every stage once (a few hundred ms, once per process); isEquivalent calls it. */
+export function warmUp(): void {
+  if (warm) return;
+  warm = true;
+  for (const [g, p] of WARM_UP) {
+    const budget = new Budget(60_000);
+    try {
+      decide(g, p, budget);
+    } catch {
+      // Warm-up only; failures surface in real comparisons.
+    }
+  }
+}
+
+/**
+ * Whether a predicted final answer equals the gold one. Synchronous; bounded by
+ * opts.timeoutMs (default 100 ms): past it, or on input the guards refuse, the answer is
+ * undecided (equal: null). Reward is 1 only for equal === true.
+ */
+export function isEquivalent(goldIn: string, predIn: string, opts: EquivalenceOptions = {}): Verdict {
+  // Callers reading Parquet or JSON may hand over numbers (AMC golds are floats).
+  const gold = typeof goldIn === 'string' ? goldIn : String(goldIn);
+  const pred = typeof predIn === 'string' ? predIn : String(predIn);
+  warmUp();
+  // Whole-string limit before anything else touches the text (even normalization is linear).
+  if (gold.length > RAW_LIMIT || pred.length > RAW_LIMIT) {
+    return gold.trim() === pred.trim() ? T('exact') : { equal: null, reason: 'too_long' };
+  }
+  const budget = new Budget(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  try {
+    return decide(gold, pred, budget);
+  } catch (e) {
+    if (e instanceof OutOfTime) return { equal: null, reason: 'timeout' };
+    if (e instanceof Refused) return { equal: null, reason: e.message };
+    if (e instanceof RangeError) return { equal: null, reason: 'too_deep' };
+    // A bug here must not take a rollout worker down: undecided, with the message.
+    return { equal: null, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}

@@ -1,0 +1,5 @@
+// The math answer grader: final-answer extraction and equivalence, synchronous and bounded in
+// time (see docs/grader.md for the policy and the figures).
+export { DEFAULT_TIMEOUT_MS, type EquivalenceOptions, isEquivalent, type Verdict } from './compare';
+export { type AnswerSource, type ExtractedAnswer, extractAnswer } from './extract';
+export { type GradeResult, grade } from './grade';

@@ -1,0 +1,197 @@
+// `autocode run | watch | resume | runs`: start EM runs, follow them, restart failed ones, list them.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Command } from 'commander';
+import { loadSpec } from '../../pipelines/load';
+import { SpecError } from '../../pipelines/validate';
+import type { IterationProgress, RunProgress } from '../../schemas/progress';
+import { TASK_QUEUES } from '../../schemas/queues';
+import type { EmRunInput, EmRunResult } from '../../workflows/em-run';
+import { withClient } from '../client';
+import { parseOverrides } from '../overrides';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function defaultRunId(specName: string, now = new Date()): string {
+  return `${specName}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+export async function startRun(client: Client, input: EmRunInput, runId: string): Promise<WorkflowHandle> {
+  return client.workflow.start('emRun', {
+    taskQueue: TASK_QUEUES.cpu,
+    workflowId: runId,
+    args: [{ ...input, run_id: runId }],
+  });
+}
+
+/** One screen of a run's state: stage, iteration, the current iteration's nodes and their heartbeats. */
+export async function describeRun(client: Client, runId: string): Promise<string> {
+  const handle = client.workflow.getHandle(runId);
+  const desc = await handle.describe();
+  const lines = [`run ${runId}: ${desc.status.name}`];
+  let progress: RunProgress | undefined;
+  try {
+    progress = await handle.query<RunProgress>('progress');
+  } catch {
+    /* a closed run whose worker is gone cannot answer queries */
+  }
+  if (progress) {
+    lines.push(
+      `  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`,
+    );
+    for (const e of progress.evaluations) {
+      const acc = Object.entries(e.metrics)
+        .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))
+        .map(([k, v]) => `${k.replace('.accuracy', '')} ${typeof v === 'number' ? (v * 100).toFixed(1) : v}`)
+        .join('  ');
+      lines.push(`  eval iter ${e.iteration}: ${acc}`);
+    }
+    if (progress.iteration > 0 && desc.status.name === 'RUNNING') {
+      const child = client.workflow.getHandle(`${runId}/iter-${progress.iteration}`);
+      try {
+        const it = await child.query<IterationProgress>('progress');
+        const cd = await child.describe();
+        const beats = new Map(
+          (cd.raw.pendingActivities ?? []).map((a) => [
+            a.activityType?.name ?? '',
+            a.heartbeatDetails?.payloads?.[0]?.data,
+          ]),
+        );
+        for (const [id, n] of Object.entries(it.nodes)) {
+          const raw = beats.get(n.uses);
+          const beat = raw ? JSON.parse(Buffer.from(raw).toString()) : undefined;
+          const bar = beat?.shards
+            ? ` ${bar20(beat.shards_done / beat.shards)} ${beat.shards_done}/${beat.shards} shards, ${beat.tokens_per_s} tok/s`
+            : '';
+          lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${n.state === 'running' ? bar : ''}`);
+        }
+      } catch {
+        /* the child has not started yet */
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function bar20(f: number): string {
+  const n = Math.max(0, Math.min(20, Math.round(f * 20)));
+  return `[${'#'.repeat(n)}${'.'.repeat(20 - n)}]`;
+}
+
+async function watch(client: Client, runId: string, intervalMs: number): Promise<EmRunResult | undefined> {
+  const handle = client.workflow.getHandle(runId);
+  const tty = process.stdout.isTTY;
+  let last = '';
+  for (;;) {
+    const screen = await describeRun(client, runId);
+    if (screen !== last) {
+      if (tty) process.stdout.write('\x1b[2J\x1b[H');
+      console.log(screen);
+      last = screen;
+    }
+    const status = (await handle.describe()).status.name;
+    if (status !== 'RUNNING') {
+      if (status === 'COMPLETED') return handle.result() as Promise<EmRunResult>;
+      throw new Error(`run ${runId} ended ${status}; restart it with: autocode resume ${runId}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** The input a run was started with, from its history (works for any run the server still keeps). */
+export async function runInput(client: Client, runId: string): Promise<EmRunInput> {
+  const history = await client.workflow.getHandle(runId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0]?.data;
+  if (!payload) throw new Error(`run ${runId} has no recorded input`);
+  const input = JSON.parse(Buffer.from(payload).toString()) as EmRunInput;
+  delete input.carry;
+  return input;
+}
+
+export async function resumeRun(client: Client, runId: string): Promise<WorkflowHandle> {
+  const desc = await client.workflow.getHandle(runId).describe();
+  if (desc.status.name === 'RUNNING')
+    throw new Error(`run ${runId} is still running: watch it with autocode watch ${runId}`);
+  if (desc.status.name === 'COMPLETED') throw new Error(`run ${runId} completed; nothing to resume`);
+  // Same input, same workflow id: every finished node and shard is found at its content address.
+  return startRun(client, await runInput(client, runId), runId);
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('start an EM run from a pipeline spec and follow it')
+    .argument('<spec>', 'a name under pipelines/ (tiny, autocode, ...) or a path')
+    .option('-s, --set <key=value...>', 'override a spec field')
+    .option('--id <runId>', 'run id (default: <spec>-<timestamp>)')
+    .option('-d, --detach', 'start and return', false)
+    .action(async (spec: string, o: { set?: string[]; id?: string; detach: boolean }) => {
+      const overrides = parseOverrides(o.set ?? []);
+      let name: string;
+      try {
+        name = loadSpec(spec, overrides).name; // fail fast, before anything is started or written
+      } catch (err) {
+        if (!(err instanceof SpecError)) throw err;
+        console.error(err.message);
+        process.exitCode = 1;
+        return;
+      }
+      const runId = o.id ?? defaultRunId(name);
+      await withClient(async (client) => {
+        try {
+          await startRun(client, { spec, overrides }, runId);
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError)
+            throw new Error(`run ${runId} is already running`);
+          throw err;
+        }
+        console.log(`started run ${runId} (Web UI: workflow ${runId})`);
+        if (o.detach) return;
+        const result = await watch(client, runId, 2000);
+        console.log(`report: ${result?.report}`);
+      });
+    });
+  program
+    .command('watch')
+    .description('live progress of a run until it ends')
+    .argument('<run>')
+    .option('--interval <ms>', 'refresh interval', '2000')
+    .action(async (runId: string, o: { interval: string }) => {
+      await withClient(async (client) => {
+        const result = await watch(client, runId, Number(o.interval));
+        console.log(`report: ${result?.report}`);
+      });
+    });
+  program
+    .command('resume')
+    .description('restart a failed run: finished nodes and rollout shards are reused')
+    .argument('<run>')
+    .option('-d, --detach', 'start and return', false)
+    .action(async (runId: string, o: { detach: boolean }) => {
+      await withClient(async (client) => {
+        await resumeRun(client, runId);
+        console.log(`resumed run ${runId}`);
+        if (o.detach) return;
+        const result = await watch(client, runId, 2000);
+        console.log(`report: ${result?.report}`);
+      });
+    });
+  program
+    .command('runs')
+    .description('list EM runs')
+    .option('-n, --limit <n>', 'at most this many', '20')
+    .action(async (o: { limit: string }) => {
+      await withClient(async (client) => {
+        let n = 0;
+        for await (const w of client.workflow.list({ query: "WorkflowType = 'emRun'" })) {
+          const stage = w.searchAttributes?.AutocodeStage?.[0] ?? '';
+          console.log(
+            `${w.workflowId.padEnd(36)} ${w.status.name.padEnd(11)} ${w.startTime.toISOString()} ${stage}`,
+          );
+          if (++n >= Number(o.limit)) break;
+        }
+        if (n === 0) console.log('no runs');
+      });
+    });
+}

@@ -1,0 +1,73 @@
+// The labelled corpus: every case must get its hand label (reward semantics: equal === true).
+// Timing is not under test here (a generous bound keeps a loaded machine from flipping a
+// verdict to undecided); hostile.test.ts covers the time bound.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { grade, isEquivalent } from '../../activities/grader/index';
+
+interface CorpusCase {
+  id: string;
+  class: string;
+  source: string;
+  gold: string;
+  pred?: string;
+  response?: string;
+  equal: boolean;
+}
+
+const cases: CorpusCase[] = readFileSync(new URL('./corpus.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as CorpusCase);
+
+const classes = [...new Set(cases.map((c) => c.class))];
+
+describe('grader corpus', () => {
+  it('has at least 500 cases covering every answer class, both labels in each', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(500);
+    for (const cls of [
+      'extract',
+      'exact',
+      'number',
+      'percent',
+      'units',
+      'fraction',
+      'latex',
+      'degrees',
+      'complex',
+      'tuple',
+      'interval',
+      'set',
+      'list',
+      'equation',
+      'matrix',
+      'symbolic',
+      'choice',
+      'text',
+    ]) {
+      const of = cases.filter((c) => c.class === cls);
+      expect(
+        of.some((c) => c.equal),
+        cls,
+      ).toBe(true);
+      expect(
+        of.some((c) => !c.equal),
+        cls,
+      ).toBe(true);
+    }
+    expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
+  });
+
+  it.each(classes)('%s cases get their labels', (cls) => {
+    const wrong: string[] = [];
+    for (const c of cases.filter((x) => x.class === cls)) {
+      const r =
+        c.response !== undefined
+          ? grade(c.gold, c.response, { timeoutMs: 5000 })
+          : isEquivalent(c.gold, c.pred as string, { timeoutMs: 5000 });
+      if ((r.equal === true) !== c.equal)
+        wrong.push(`${c.id}: ${c.gold} vs ${c.pred ?? c.response} → ${r.equal} (${r.reason})`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});

@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isEquivalent } from '../../activities/grader/index';
+
+const eq = (g: string, p: string) => isEquivalent(g, p, { timeoutMs: 5000 }).equal;
+
+describe('isEquivalent policy', () => {
+  it('percent: X% matches X and X/100, a bare number does not match its hundredfold', () => {
+    expect(eq('10\\%', '0.1')).toBe(true);
+    expect(eq('10\\%', '10')).toBe(true);
+    expect(eq('0.1', '10\\%')).toBe(true);
+    expect(eq('0.1', '10')).toBe(false);
+    expect(eq('10\\%', '1')).toBe(false);
+  });
+
+  it('relative tolerance 1e-4 only when a decimal is involved; exact values compare exactly', () => {
+    expect(eq('\\sqrt{2}', '1.41421')).toBe(true);
+    expect(eq('\\sqrt{2}', '1.414')).toBe(false);
+    expect(eq('12345', '12346')).toBe(false);
+    expect(eq('\\frac{1}{3}', '\\frac{333333}{1000000}')).toBe(false);
+    expect(eq('1267650600228229401496703205376', '1267650600228229401496703205377')).toBe(false);
+  });
+
+  it('traps: \\left(…\\right), 0.5 vs \\frac12, x=3 vs 3, \\dfrac{3}{4} vs 3/4', () => {
+    expect(eq('(1,2)', '\\left( 1, 2 \\right)')).toBe(true);
+    expect(eq('0.5', '\\frac12')).toBe(true);
+    expect(eq('x=3', '3')).toBe(true);
+    expect(eq('3', 'x = 3')).toBe(true);
+    expect(eq('\\dfrac{3}{4}', '3/4')).toBe(true);
+  });
+
+  it('gold shape decides: intervals need matching brackets, sets ignore order, tuples do not', () => {
+    expect(eq('[1,2)', '[1,2]')).toBe(false);
+    expect(eq('\\{3,1,2\\}', '1, 2, 3')).toBe(true);
+    expect(eq('(3,1,2)', '(1,2,3)')).toBe(false);
+  });
+
+  it('symbolic: same function of the same variables', () => {
+    expect(eq('x^2+2x+1', '(x+1)^2')).toBe(true);
+    expect(eq('x^2+2x+1', '(x+1)^2 + 10^{-3}')).toBe(false);
+    expect(eq('2\\pi r', '2\\pi x')).toBe(false);
+  });
+
+  it('prose: a sentence ending in the gold words counts unless it negates them', () => {
+    expect(eq('converges', '\\text{The series converges}')).toBe(true);
+    expect(eq('converges', 'The series never converges')).toBe(false);
+    expect(eq('converges', 'diverges')).toBe(false);
+  });
+
+  it('reasons name the deciding stage', () => {
+    expect(isEquivalent('5', '5').reason).toBe('exact');
+    expect(isEquivalent('5', '5.0').reason).toBe('number');
+    expect(isEquivalent('\\frac12', '0.5').reason).toBe('fraction');
+    expect(isEquivalent('A', '(B)').reason).toBe('choice');
+  });
+
+  it('is undecided, not false, when the time bound is spent', () => {
+    const r = isEquivalent('x^2+2x+1', '(x+1)^2', { timeoutMs: 0 });
+    expect(r).toEqual({ equal: null, reason: 'timeout' });
+  });
+
+  it('takes a numeric gold from untyped callers (AMC golds are floats)', () => {
+    expect(isEquivalent(27 as unknown as string, '27').equal).toBe(true);
+  });
+
+  it('is undecided on an empty gold and false on an empty prediction', () => {
+    expect(isEquivalent('', '5').equal).toBeNull();
+    expect(isEquivalent('5', '  ').equal).toBe(false);
+  });
+});
+
+describe('isEquivalent properties', () => {
+  it('an integer equals itself written with thousands separators, a decimal point or a +', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), (n) => {
+        const plain = n.toString();
+        const grouped = plain.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+        return (
+          eq(plain, grouped) === true && eq(plain, `${plain}.0`) === true && eq(`+${plain}`, plain) === true
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('distinct integers are never equal', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }),
+        fc.bigInt({ min: 1n, max: 1000n }),
+        (n, d) => {
+          return eq(n.toString(), (n + d).toString()) === false;
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a fraction equals its decimal value and not a perturbed one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -500, max: 500 }), fc.integer({ min: 1, max: 64 }), (a, b) => {
+        const dec = (a / b).toPrecision(12);
+        // 10x the relative tolerance away (or 1e-3 away from zero).
+        const off = (a === 0 ? 1e-3 : (a / b) * 1.001).toPrecision(12);
+        return eq(`\\frac{${a}}{${b}}`, dec) === true && eq(`\\frac{${a}}{${b}}`, off) === false;
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never throws and stays within a second on arbitrary strings', () => {
+    const tokens = [
+      '\\frac',
+      '{',
+      '}',
+      '(',
+      ')',
+      '[',
+      ']',
+      '^',
+      '_',
+      'x',
+      '1',
+      '2',
+      ',',
+      '=',
+      '\\sqrt',
+      '\\pi',
+      ' ',
+      '\\left(',
+      '\\right)',
+      '\\{',
+      '\\}',
+      '\\',
+      '%',
+      '$',
+      '\\text{',
+      'e',
+      'i',
+      '.',
+      '-',
+      '+',
+      '!',
+      '\\pm',
+      '<',
+      '\\cup',
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...tokens), { maxLength: 60 }).map((t) => t.join('')),
+        fc.array(fc.constantFrom(...tokens), { maxLength: 60 }).map((t) => t.join('')),
+        (g, p) => {
+          const start = performance.now();
+          const r = isEquivalent(g, p);
+          return performance.now() - start < 1000 && (r.equal === null || typeof r.equal === 'boolean');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { extractAnswer, grade } from '../../activities/grader/index';
+
+describe('extractAnswer', () => {
+  it('takes the last \\boxed{} with nested braces', () => {
+    expect(extractAnswer('first \\boxed{1}, then $\\boxed{\\frac{\\sqrt{3}}{2}}$.')).toEqual({
+      answer: '\\frac{\\sqrt{3}}{2}',
+      source: 'boxed',
+    });
+  });
+
+  it('reads \\fbox and \\boxed without braces', () => {
+    expect(extractAnswer('so \\fbox{12}')).toEqual({ answer: '12', source: 'boxed' });
+    expect(extractAnswer('so $\\boxed 7$')).toEqual({ answer: '7', source: 'boxed' });
+  });
+
+  it('joins boxed answers that stand together, not ones far apart', () => {
+    expect(extractAnswer('roots $\\boxed{2}$ and $\\boxed{3}$').answer).toBe('2, 3');
+    expect(
+      extractAnswer('part one gives \\boxed{2}; after a long second part we finally get \\boxed{3}').answer,
+    ).toBe('3');
+  });
+
+  it('ignores a truncated box and falls back to later sources', () => {
+    expect(extractAnswer('the answer is 4. Thus \\boxed{4')).toEqual({ answer: '4', source: 'answer_is' });
+    expect(extractAnswer('Thus \\boxed{\\frac{1}{2}').source).toBe('none');
+  });
+
+  it('reads "the answer is" up to the end of the sentence, keeping decimals', () => {
+    expect(extractAnswer('So the answer is 3.5 cm. Done.')).toEqual({
+      answer: '3.5 cm',
+      source: 'answer_is',
+    });
+    expect(extractAnswer('Final Answer: The final answer is $2$. I hope it is correct.').answer).toBe('$2$');
+    expect(extractAnswer('**Answer:** 42').answer).toBe('42');
+  });
+
+  it('reads the GSM8K #### line', () => {
+    expect(extractAnswer('9 * 2 = 18\n#### 18')).toEqual({ answer: '18', source: 'gsm8k' });
+  });
+
+  it('reads the last code output only when the response ends on it', () => {
+    const code = '```python\nprint(3/4)\n```\n```output\n0.75\n```\n';
+    expect(extractAnswer(code)).toEqual({ answer: '0.75', source: 'code_output' });
+    expect(extractAnswer(`${code}So we continue reasoning`).source).toBe('none');
+    const failed =
+      '```python\nprint(x)\n```\n```output\nTraceback (most recent call last):\nNameError: x\n```';
+    expect(extractAnswer(failed).source).toBe('none');
+  });
+
+  it('reports "none" when there is no answer', () => {
+    expect(extractAnswer('Adding the two cases gives 3 + 4 =')).toEqual({ answer: null, source: 'none' });
+    expect(extractAnswer('')).toEqual({ answer: null, source: 'none' });
+  });
+
+  it('skips an empty trailing box', () => {
+    expect(extractAnswer('The answer is \\boxed{2}.\\boxed{}').answer).toBe('2');
+  });
+
+  it('prefers the box over other sources', () => {
+    expect(extractAnswer('The answer is 5.\n#### 6\n\\boxed{7}').answer).toBe('7');
+  });
+});
+
+describe('grade', () => {
+  it('is false with no answer, and reports what it extracted', () => {
+    expect(grade('5', 'no idea')).toEqual({
+      equal: false,
+      extracted: null,
+      reason: 'no_answer',
+      source: 'none',
+    });
+    expect(grade('\\frac34', 'so $\\boxed{0.75}$')).toMatchObject({
+      equal: true,
+      extracted: '0.75',
+      source: 'boxed',
+    });
+  });
+
+  it('reads Python containers printed by code as lists and sets', () => {
+    const out = (s: string) => `\`\`\`python\nprint(x)\n\`\`\`\n\`\`\`output\n${s}\n\`\`\``;
+    expect(grade('1, 2', out('[2, 1]')).equal).toBe(true);
+    expect(grade('\\{1, 2\\}', out('{1, 2}')).equal).toBe(true);
+    expect(grade('\\frac{\\sqrt{2}}{2}', out('sqrt(2)/2')).equal).toBe(true);
+    expect(grade('\\frac{\\sqrt{2}}{2}', out('sqrt(3)/2')).equal).toBe(false);
+  });
+});

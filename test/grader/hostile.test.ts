@@ -1,0 +1,34 @@
+// The time bound on hostile input: every case returns within 1 s of wall time (the bound is
+// 100 ms; the slack keeps a loaded 2-core machine from failing it) with undecided or a correct
+// verdict, and the process survives. bench/grader reports the real latencies.
+import { describe, expect, it } from 'vitest';
+import { grade, isEquivalent } from '../../activities/grader/index';
+import { hostileCases, RUNAWAY } from './hostile';
+
+describe('grader on hostile input', () => {
+  it('warms up outside the measured cases', () => {
+    expect(isEquivalent('x^2+2x+1', '(x+1)^2').equal).toBe(true);
+  });
+
+  it.each(hostileCases().map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const start = performance.now();
+    const r = c.response !== undefined ? grade(c.gold, c.response) : isEquivalent(c.gold, c.pred as string);
+    const ms = performance.now() - start;
+    expect(ms).toBeLessThan(1000);
+    if (r.equal !== null) expect(r.equal).toBe(c.expect);
+  });
+
+  it('still grades normally after the hostile set (parser worker replaced)', () => {
+    expect(isEquivalent('\\frac{\\sqrt{2}}{2}', '\\frac{1}{\\sqrt 2}', { timeoutMs: 5000 }).equal).toBe(true);
+  });
+
+  it('a runaway parse is cut at the bound, not after it finishes', () => {
+    // The LaTeX parser spends seconds on this real gold; isolated, the comparison is undecided
+    // at about the bound.
+    const start = performance.now();
+    const r = isEquivalent(RUNAWAY, '7', { timeoutMs: 50 });
+    expect(performance.now() - start).toBeLessThan(1000);
+    expect(r.equal).toBeNull();
+    expect(['timeout', 'parse_timeout']).toContain(r.reason);
+  });
+});

@@ -1,0 +1,84 @@
+// Pieces both run workflows share: activity options, search attribute keys, serving a policy.
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import type * as cpuActivities from '../activities/index';
+import type { GpuActivities } from '../schemas/gpu-activities';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../schemas/queues';
+import type { InferenceEndpoints } from '../schemas/rollout';
+import type { PolicyRef } from '../schemas/run';
+
+export const RUN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId.name, 'KEYWORD');
+export const ITERATION = defineSearchAttributeKey(SEARCH_ATTRIBUTES.iteration.name, 'INT');
+export const STAGE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage.name, 'KEYWORD');
+
+/** Where the run's policy is served: the gpu worker's embedded server, or external servers. */
+export type ServeTarget =
+  | { embedded: { port: number } }
+  | { endpoints: { urls: string[]; model: string; max_concurrency: number } };
+
+interface RetrySpec {
+  maximum_attempts?: number | undefined;
+  initial_interval?: string | undefined;
+  backoff_coefficient?: number | undefined;
+}
+
+/** Errors no retry can fix: the activity says so with these failure types. */
+const NON_RETRYABLE = ['InvalidSpec', 'NodeInputError', 'InvalidInput', 'EmInputError', 'RolloutInputError'];
+
+export function activityOptions(
+  taskQueue: string,
+  startToClose: string,
+  o: { heartbeatTimeout?: string; retry?: RetrySpec | undefined } = {},
+): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: startToClose as ActivityOptions['startToCloseTimeout'],
+    heartbeatTimeout: o.heartbeatTimeout as ActivityOptions['heartbeatTimeout'],
+    retry: {
+      maximumAttempts: o.retry?.maximum_attempts ?? 5,
+      initialInterval: (o.retry?.initial_interval ?? '2 seconds') as ActivityOptions['startToCloseTimeout'],
+      backoffCoefficient: o.retry?.backoff_coefficient ?? 2,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  };
+}
+
+/** Makes `policy` the served one and returns the endpoints to sample from. */
+export async function servePolicy(
+  target: ServeTarget,
+  policy: PolicyRef,
+  current: InferenceEndpoints | null,
+): Promise<InferenceEndpoints> {
+  if ('embedded' in target) {
+    const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '30 minutes'));
+    const out = await gpu.policy_load({
+      checkpoint: { uri: policy.uri, key: policy.key },
+      port: target.embedded.port,
+    });
+    const root = out.base_url.replace(/\/v1\/?$/, '');
+    return {
+      urls: [root],
+      model: out.model,
+      concurrency: 64,
+      timeout_ms: 600_000,
+      attempts: 6,
+      backoff_ms: 250,
+      backoff_max_ms: 8000,
+    };
+  }
+  const e = target.endpoints;
+  // External servers start with the run's initial policy; later checkpoints are loaded into them.
+  if (current) {
+    const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '30 minutes'));
+    await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
+  }
+  return {
+    urls: e.urls,
+    model: e.model,
+    concurrency: e.max_concurrency,
+    timeout_ms: 600_000,
+    attempts: 6,
+    backoff_ms: 250,
+    backoff_max_ms: 8000,
+  };
+}
