@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { BENCHMARK_NAMES } from '../../datasets/benchmarks';
 import { loadBenchmark } from '../../datasets/load';
+import { TINY_WORLD_VERSION } from '../../datasets/tiny-world/families';
 import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-world/generate';
 import { PATHS } from '../../infra/paths';
 import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
@@ -101,7 +102,7 @@ async function demonstrationsDataset(spec: ResolvedSpec): Promise<DatasetRef | n
     throw invalidSpec('policy.bootstrap.demonstrations: only tiny_world demonstrations can be generated');
   }
   const templates = PromptTemplates.parse(spec.defaults.rollouts?.templates ?? {});
-  const params = { tiny_world: source.tiny_world, templates };
+  const params = { tiny_world: source.tiny_world, templates, generator: TINY_WORLD_VERSION };
   const key = contentKey({ producer: DEMOS_PRODUCER, params });
   const found = await lookup('demonstrations', key);
   if (found) return found;

@@ -11,6 +11,9 @@ import type { Rng } from './rng';
 
 export type Method = 'cot' | 'code';
 
+/** Bump on any change to what the families generate: it is part of every tiny-world content key. */
+export const TINY_WORLD_VERSION = '2';
+
 export interface Problem {
   question: string;
   answer: string;
