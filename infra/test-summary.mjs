@@ -9,7 +9,12 @@ let failed = 0;
 if (vitestJson && existsSync(vitestJson)) {
   const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  failed += r.numFailedTests;
+  // A test file that failed before running any test (import error, crashed hook) counts as one failure.
+  for (const file of r.testResults ?? []) {
+    if (file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed'))
+      failed += 1;
+  }
 } else {
   console.error(`no vitest report at ${vitestJson}`);
   failed += 1;

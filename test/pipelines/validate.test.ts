@@ -35,7 +35,7 @@ describe('pipeline specs', () => {
     expect(cot?.params).toMatchObject({
       modes: ['dictated_cot'],
       samples: 4,
-      max_tokens: 160,
+      max_tokens: 64,
       top_p: 0.95,
       max_rounds: 2,
     });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VAR_DIR } from '../../infra/paths';
+import { queuePollers } from '../../infra/supervisor';
 import { TASK_QUEUES } from '../../schemas/queues';
 import { launchBrowser } from '../helpers/browser';
 import { spawnCpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
@@ -17,11 +18,13 @@ async function startFromForm(page: Page, ui: string, workflowId: string, input: 
   await page.getByTestId('workflowId').fill(workflowId);
   await page.getByTestId('taskQueue').fill(TASK_QUEUES.cpu);
   await page.getByTestId('workflowType').fill('emRun');
-  const editor = page
-    .locator('[aria-label="Data"] [contenteditable="true"], [aria-label="Data"][contenteditable="true"]')
-    .first();
-  await editor.click();
+  // The UI checks the queue for pollers and shows a banner; wait for it so the layout is settled.
+  await page.getByText('Task Queue is Active').waitFor({ timeout: 30_000 });
+  await page.locator('[aria-label="Data"][contenteditable="true"]').first().click();
   await page.keyboard.insertText(JSON.stringify(input));
+  // The form reads the JSON editor when it loses focus.
+  await page.getByTestId('workflowId').click();
+  await page.waitForTimeout(500);
   await page.getByTestId('start-workflow-button').click();
 }
 
@@ -45,6 +48,10 @@ describe('starting emRun from the Web UI', { timeout: 180_000 }, () => {
     store = join(varDir, 'store');
     // Only the cpu worker: the run prepares its data, then waits for the (absent) gpu worker.
     cpu = spawnCpuWorker(server.address, 'ui-cpu', { AUTOCODE_VAR: varDir, AUTOCODE_STORE: store });
+    // The form checks the queue for pollers once, when it is typed: have the worker polling first.
+    for (let i = 0; i < 300 && (await queuePollers(server.client)).cpu.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     browser = await launchBrowser();
     mkdirSync(SHOTS, { recursive: true });
   });
