@@ -25,6 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** tiny.yaml shrunk to seconds: a barely bootstrapped model, a few queries, one iteration. */
 function smallSpec(): Record<string, unknown> {
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed YAML document, edited field by field
   const spec = readSpecFile(resolveSpecPath('tiny')) as Record<string, any>;
   spec.iterations = 1;
   spec.policy.bootstrap.demonstrations.tiny_world.per_family = 40;
@@ -110,6 +111,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
   });
 
   it('fails after its rollouts when the gpu worker dies, and resume regenerates no rollout shard', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a parsed YAML document, edited field by field
     const spec = smallSpec() as Record<string, any>;
     spec.queries.train = [{ tiny_world: { seed: 4, per_family: 3 } }];
     // Enough evaluation work (3 modes x 80 queries) that it is still running when the worker dies.
