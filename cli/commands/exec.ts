@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { type ExecResult, formatToolOutput, SandboxPool, sandboxInfo } from '../../activities/sandbox/index';
 import type { Isolation } from '../../activities/sandbox/types';
+import { positiveInt } from '../options';
 
 export interface ExecCommandOptions {
   timeoutMs?: number;
@@ -36,14 +37,6 @@ export async function execCode(code: string, o: ExecCommandOptions = {}): Promis
   } finally {
     await pool.close();
   }
-}
-
-function positiveInt(name: string): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
 }
 
 export function register(program: Command): void {

@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS, grade, isEquivalent } from '../../activities/grader/index';
+import { positiveInt } from '../options';
 
 export interface GradeOutput {
   equal: boolean | null;
@@ -79,14 +80,6 @@ export async function gradeStream(
     }
   }
   return { graded, invalid: bad };
-}
-
-function positiveInt(name: string): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
 }
 
 export function register(program: Command): void {
