@@ -2,23 +2,13 @@
 // same run, math-verify (Python, spawned), every disagreement listed with its verdict; then the
 // latency of the hostile set. Run: npx tsx bench/grader/run.ts [--python PATH] [--passes N]
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { warmUp } from '../../activities/grader/compare';
 import { grade, isEquivalent } from '../../activities/grader/index';
 import { clearParseCache } from '../../activities/grader/scalar';
+import { type CorpusCase, readCorpus } from '../../test/grader/corpus';
 import { hostileCases } from '../../test/grader/hostile';
-
-interface CorpusCase {
-  id: string;
-  class: string;
-  source: string;
-  gold: string;
-  pred?: string;
-  response?: string;
-  equal: boolean;
-}
 
 interface MvResult {
   id: string;
@@ -38,10 +28,7 @@ function arg(name: string, fallback: string): string {
 const python = arg('python', `${root}.venv/bin/python`);
 const passes = Number(arg('passes', '5'));
 
-const cases: CorpusCase[] = readFileSync(corpusPath, 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as CorpusCase);
+const cases: CorpusCase[] = readCorpus(corpusPath);
 
 function run(c: { gold: string; pred?: string; response?: string }) {
   return c.response !== undefined ? grade(c.gold, c.response) : isEquivalent(c.gold, c.pred as string);

@@ -2,17 +2,7 @@
 // a loss mask, ~100 prompt tokens. A pool of distinct rows is cycled so generation costs nothing
 // inside the timed loops; query_id and sample vary per row.
 import type { Row } from '../../schemas/datasets';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../test/store/fixtures';
 
 const VOCAB = (
   'we the of and to a is in that it for so let x y n answer number sum total each find then ' +

@@ -1,24 +1,11 @@
 // The labelled corpus: every case must get its hand label (reward semantics: equal === true).
 // Timing is not under test here (a generous bound keeps a loaded machine from flipping a
 // verdict to undecided); hostile.test.ts covers the time bound.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { grade, isEquivalent } from '../../activities/grader/index';
+import { readCorpus } from './corpus';
 
-interface CorpusCase {
-  id: string;
-  class: string;
-  source: string;
-  gold: string;
-  pred?: string;
-  response?: string;
-  equal: boolean;
-}
-
-const cases: CorpusCase[] = readFileSync(new URL('./corpus.jsonl', import.meta.url), 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as CorpusCase);
+const cases = readCorpus();
 
 const classes = [...new Set(cases.map((c) => c.class))];
 
