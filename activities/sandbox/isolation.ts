@@ -20,6 +20,9 @@ import type { Isolation, SandboxInfo, SandboxOptions } from './types';
 
 export const ZYGOTE_PATH = fileURLToPath(new URL('./zygote.py', import.meta.url));
 const ZYGOTE_IN_SANDBOX = '/opt/autocode-sandbox/zygote.py';
+const VENV_IN_SANDBOX = '/opt/autocode-venv';
+/** The venv's interpreter as the sandbox sees it. */
+const PYTHON_IN_SANDBOX = `${VENV_IN_SANDBOX}/bin/python`;
 const BWRAP = process.env.AUTOCODE_BWRAP ?? '/usr/bin/bwrap';
 
 /** Environment of every sandboxed process: nothing from the host leaks in. */
@@ -101,7 +104,9 @@ function bwrapArgs(layout: PythonLayout, tmpSizeMb: number): string[] {
   args.push('--ro-bind-try', '/etc/ld.so.cache', '/etc/ld.so.cache');
   const bound = ['/usr/'];
   const made = new Set<string>();
-  for (const dir of [layout.basePrefix, layout.prefix, dirname(ZYGOTE_IN_SANDBOX)]) {
+  // The venv is bound at a fixed path (a venv finds its site-packages from its executable's place),
+  // so the checkout's location, /tmp included, never shows inside the sandbox.
+  for (const dir of [layout.basePrefix, VENV_IN_SANDBOX, dirname(ZYGOTE_IN_SANDBOX)]) {
     if (bound.some((b) => `${dir}/`.startsWith(b))) continue;
     // bwrap would create the missing parents without search permission for others (e.g. /root),
     // and the code's unprivileged uid must walk through them to import from the bound tree.
@@ -110,7 +115,8 @@ function bwrapArgs(layout: PythonLayout, tmpSizeMb: number): string[] {
       made.add(parent);
       args.push('--perms', '0755', '--dir', parent);
     }
-    if (dir !== dirname(ZYGOTE_IN_SANDBOX)) args.push('--ro-bind', dir, dir);
+    if (dir === VENV_IN_SANDBOX) args.push('--ro-bind', layout.prefix, dir);
+    else if (dir !== dirname(ZYGOTE_IN_SANDBOX)) args.push('--ro-bind', dir, dir);
     bound.push(`${dir}/`);
   }
   args.push('--ro-bind', ZYGOTE_PATH, ZYGOTE_IN_SANDBOX);
@@ -123,7 +129,7 @@ function bwrapArgs(layout: PythonLayout, tmpSizeMb: number): string[] {
 
 function probeBubblewrap(layout: PythonLayout): string | null {
   if (!existsSync(BWRAP)) return `${BWRAP} not found (Debian package bubblewrap)`;
-  const r = spawnSync(BWRAP, [...bwrapArgs(layout, 1), layout.exe, '-I', '-c', 'print("ok")'], {
+  const r = spawnSync(BWRAP, [...bwrapArgs(layout, 1), PYTHON_IN_SANDBOX, '-I', '-c', 'print("ok")'], {
     encoding: 'utf8',
     timeout: 30_000,
     env: { PATH: SANDBOX_ENV.PATH as string },
@@ -200,7 +206,7 @@ export function launchSpec(o: Required<SandboxOptions>): LaunchSpec {
       command: BWRAP,
       args: [
         ...bwrapArgs(layout, o.tmpSizeMb),
-        layout.exe,
+        PYTHON_IN_SANDBOX,
         '-I',
         '-B',
         ZYGOTE_IN_SANDBOX,
