@@ -36,6 +36,12 @@ export const SynthesizeParams = z.strictObject({
    * reward 1 too). false keeps only the reference method's rollouts plus the other method's failures.
    */
   keep_other_correct: z.boolean().default(true),
+  /**
+   * Emit incorrect samples too, with their negative whitened advantages. false emits only correct
+   * ones (weights still whitened over every candidate): in the tiny world, negative samples pushed
+   * down the shared end-of-answer tokens until responses stopped ending.
+   */
+  negative_samples: z.boolean().default(true),
   seed: z.number().int(),
   /** Whitened advantages are clipped to [-adv_clip, adv_clip] (the authors': 2). */
   adv_clip: z.number().gt(0).default(2),

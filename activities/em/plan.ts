@@ -112,12 +112,18 @@ export function planQuery(
   if (selected.length === 0) dropped = 'no_candidates';
   else if (rewards.every((r) => r === 0)) dropped = 'all_wrong';
   else if (rewards.every((r) => r === 1)) dropped = 'all_correct';
-  const whitened = dropped ? [] : whiten(rewards);
+  const pool = dropped ? [] : whiten(rewards);
+  // Rewards are whitened over the whole pool; without negative samples only the correct ones are
+  // emitted (the paper's synthesized set), each weighted by how rare success was for its query.
+  const kept = dropped
+    ? []
+    : selected.map((_, i) => i).filter((i) => params.negative_samples || rewards[i] === 1);
+  const whitened = kept.map((i) => pool[i] as number);
   return {
     query_id,
     decision,
     native_prompt,
-    selected: dropped ? [] : selected,
+    selected: kept.map((i) => selected[i] as PlannedSample),
     whitened,
     advantages: whitened.map((a) => clip(a, params.adv_clip)),
     dropped,

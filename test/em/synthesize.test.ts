@@ -402,3 +402,30 @@ describe('synthesize: properties', () => {
     );
   });
 });
+
+describe('synthesize without negative samples', () => {
+  it('emits only correct samples, weighted by the whitening over every candidate of the query', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbRollouts(6, 1), async (rows) => {
+        const params = { seed: 1, reflective: false, replay_dictated: false, max_per_query: 64 };
+        const all = await synthesize(rows, est(rows), params, byteTokenize);
+        const positive = await synthesize(
+          rows,
+          est(rows),
+          { ...params, negative_samples: false },
+          byteTokenize,
+        );
+        expect(positive.every((r) => r.reward === 1 && r.advantage > 0)).toBe(true);
+        // The same correct samples with the same advantages as when the failures are emitted too.
+        const key = (r: TrainRow) => `${r.sample_id}:${r.advantage}`;
+        expect(positive.map(key).sort()).toEqual(
+          all
+            .filter((r) => r.reward === 1)
+            .map(key)
+            .sort(),
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
