@@ -43,6 +43,19 @@ export function activityOptions(
   };
 }
 
+/** The rollout client's settings for a served policy: the engine's retry and timeout defaults. */
+function endpoints(urls: string[], model: string, concurrency: number): InferenceEndpoints {
+  return {
+    urls,
+    model,
+    concurrency,
+    timeout_ms: 600_000,
+    attempts: 6,
+    backoff_ms: 250,
+    backoff_max_ms: 8000,
+  };
+}
+
 /** Makes `policy` the served one and returns the endpoints to sample from. */
 export async function servePolicy(
   target: ServeTarget,
@@ -56,15 +69,7 @@ export async function servePolicy(
       port: target.embedded.port,
     });
     const root = out.base_url.replace(/\/v1\/?$/, '');
-    return {
-      urls: [root],
-      model: out.model,
-      concurrency: 64,
-      timeout_ms: 600_000,
-      attempts: 6,
-      backoff_ms: 250,
-      backoff_max_ms: 8000,
-    };
+    return endpoints([root], out.model, 64);
   }
   const e = target.endpoints;
   // External servers start with the run's initial policy; later checkpoints are loaded into them.
@@ -72,13 +77,5 @@ export async function servePolicy(
     const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '30 minutes'));
     await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
   }
-  return {
-    urls: e.urls,
-    model: e.model,
-    concurrency: e.max_concurrency,
-    timeout_ms: 600_000,
-    attempts: 6,
-    backoff_ms: 250,
-    backoff_max_ms: 8000,
-  };
+  return endpoints(e.urls, e.model, e.max_concurrency);
 }

@@ -10,6 +10,7 @@ import {
 import type * as cpuActivities from '../activities/index';
 import type { ResolvedNode } from '../pipelines/validate';
 import type { GpuActivities } from '../schemas/gpu-activities';
+import { nodeResult } from '../schemas/node-result';
 import type { IterationProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
@@ -138,29 +139,15 @@ async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResul
     if (!train) throw ApplicationFailure.nonRetryable(`${node.id}: policy_update needs a train dataset`);
     if (train.rows === 0) {
       // Every query was dropped (all wrong or all right): nothing to learn, the policy stays.
-      return {
-        node_id: node.id,
-        uses: node.uses,
-        output: 'checkpoint',
-        dataset: null,
-        extra: {},
-        checkpoint: null,
-        metrics: { skipped: 'empty train set', steps: 0 },
-        cached: false,
-      };
+      return nodeResult(req, 'checkpoint', { metrics: { skipped: 'empty train set', steps: 0 } });
     }
     const out = await gpu.policy_update({ policy: req.policy, train, hyper: req.params });
     const key = out.checkpoint.key ?? out.checkpoint.sha256 ?? out.checkpoint.uri;
-    return {
-      node_id: node.id,
-      uses: node.uses,
-      output: 'checkpoint',
-      dataset: null,
-      extra: {},
+    return nodeResult(req, 'checkpoint', {
       checkpoint: { uri: out.checkpoint.uri, key },
       metrics: out.metrics,
       cached: out.metrics.cached,
-    };
+    });
   }
   const cpu = proxyActivities<typeof cpuActivities>(options);
   return cpu[node.uses as CpuNodeName](req);

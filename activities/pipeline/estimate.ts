@@ -2,6 +2,7 @@
 
 import { EstimateParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import { nodeResult } from '../../schemas/node-result';
 import type { NodeRequest, NodeResult } from '../../schemas/run';
 import { estimate as estimateRows } from '../em/estimate';
 import type { RolloutForEm } from '../em/types';
@@ -37,17 +38,12 @@ export async function estimate(req: NodeRequest): Promise<NodeResult> {
       out as unknown as Row[],
     );
   }
-  return {
-    node_id: req.node_id,
-    uses: req.uses,
-    output: 'estimates',
+  return nodeResult(req, 'estimates', {
     dataset: ref,
-    extra: {},
-    checkpoint: null,
     metrics: {
       queries: ref.rows,
       ...(cached ? {} : { decision_cot: decisions.cot, decision_code: decisions.code }),
     },
     cached,
-  };
+  });
 }

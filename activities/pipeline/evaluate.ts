@@ -3,6 +3,7 @@
 // that carry a family in their source (tiny_world/<family>). Sharded and resumable like rollouts.
 import { EvaluateParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import { nodeResult } from '../../schemas/node-result';
 import type { Mode, RolloutRow } from '../../schemas/rollout';
 import type { Metrics, NodeRequest, NodeResult } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
@@ -165,16 +166,12 @@ export async function evaluate(req: NodeRequest): Promise<NodeResult> {
       },
       summary as unknown as Row[],
     );
-    return {
-      node_id: req.node_id,
-      uses: req.uses,
-      output: 'eval',
+    return nodeResult(req, 'eval', {
       dataset: ref,
       extra,
-      checkpoint: null,
       metrics: summaryMetrics(summary),
       cached: cachedSets === req.eval.length,
-    };
+    });
   } catch (err) {
     throw toActivityFailure(err);
   } finally {

@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { RolloutsParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import { nodeResult } from '../../schemas/node-result';
 import type { NodeRequest, NodeResult } from '../../schemas/run';
 import { InferenceClient } from '../rollouts/client';
 import { toActivityFailure } from '../rollouts/failure';
@@ -61,13 +62,8 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
           onQueryDone,
         ) as Promise<Row[]>,
     });
-    return {
-      node_id: req.node_id,
-      uses: req.uses,
-      output: 'rollouts',
+    return nodeResult(req, 'rollouts', {
       dataset: result.ref,
-      extra: {},
-      checkpoint: null,
       metrics: {
         rows: result.ref.rows,
         shards: result.progress.shards,
@@ -76,7 +72,7 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
         tokens_per_s: result.progress.tokens_per_s,
       },
       cached: result.cached,
-    };
+    });
   } catch (err) {
     throw toActivityFailure(err);
   } finally {

@@ -3,6 +3,7 @@
 
 import { SynthesizeParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import { nodeResult } from '../../schemas/node-result';
 import type { NodeRequest, NodeResult } from '../../schemas/run';
 import { synthesizeWithStats } from '../em/synthesize';
 import type { EstimateRow, RolloutForEm } from '../em/types';
@@ -42,14 +43,8 @@ export async function synthesize(req: NodeRequest): Promise<NodeResult> {
   };
   const key = contentKey({ producer: SYNTHESIZE_PRODUCER, params, inputs });
   const found = await lookup('train', key);
-  const base = {
-    node_id: req.node_id,
-    uses: req.uses,
-    output: 'train' as const,
-    extra: {},
-    checkpoint: null,
-  };
-  if (found) return { ...base, dataset: found, metrics: { samples: found.rows }, cached: true };
+  if (found)
+    return nodeResult(req, 'train', { dataset: found, metrics: { samples: found.rows }, cached: true });
 
   const rollouts = (await readAll(rolloutRefs, COLUMNS)) as unknown as RolloutForEm[];
   const estimates = (await readRows(estimatesRef)) as unknown as EstimateRow[];
@@ -62,7 +57,7 @@ export async function synthesize(req: NodeRequest): Promise<NodeResult> {
       { kind: 'train', key, producer: SYNTHESIZE_PRODUCER, params, inputs },
       rows as unknown as Row[],
     );
-    return { ...base, dataset: ref, metrics: { samples: ref.rows, ...stats }, cached: false };
+    return nodeResult(req, 'train', { dataset: ref, metrics: { samples: ref.rows, ...stats } });
   } catch (err) {
     throw toActivityFailure(err);
   } finally {

@@ -98,6 +98,12 @@ async function watch(client: Client, runId: string, intervalMs: number): Promise
   }
 }
 
+/** Watches a run to its end and prints where its report is. */
+async function follow(client: Client, runId: string, intervalMs: number): Promise<void> {
+  const result = await watch(client, runId, intervalMs);
+  console.log(`report: ${result?.report}`);
+}
+
 /** The input a run was started with, from its history (works for any run the server still keeps). */
 export async function runInput(client: Client, runId: string): Promise<EmRunInput> {
   const history = await client.workflow.getHandle(runId).fetchHistory();
@@ -148,8 +154,7 @@ export function register(program: Command): void {
         }
         console.log(`started run ${runId} (Web UI: workflow ${runId})`);
         if (o.detach) return;
-        const result = await watch(client, runId, 2000);
-        console.log(`report: ${result?.report}`);
+        await follow(client, runId, 2000);
       });
     });
   program
@@ -159,8 +164,7 @@ export function register(program: Command): void {
     .option('--interval <ms>', 'refresh interval', '2000')
     .action(async (runId: string, o: { interval: string }) => {
       await withClient(async (client) => {
-        const result = await watch(client, runId, Number(o.interval));
-        console.log(`report: ${result?.report}`);
+        await follow(client, runId, Number(o.interval));
       });
     });
   program
@@ -173,8 +177,7 @@ export function register(program: Command): void {
         await resumeRun(client, runId);
         console.log(`resumed run ${runId}`);
         if (o.detach) return;
-        const result = await watch(client, runId, 2000);
-        console.log(`report: ${result?.report}`);
+        await follow(client, runId, 2000);
       });
     });
   program

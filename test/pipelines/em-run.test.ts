@@ -1,7 +1,7 @@
 // The EM pipeline end to end on a real dev server with both real workers (as child processes, as the
 // supervisor runs them): a whole run, then a run that fails after its rollouts and is resumed.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -20,6 +20,7 @@ import {
   stopProcess,
   type TestServer,
 } from '../helpers/stack';
+import { partStamps } from '../helpers/store-files';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,20 +36,6 @@ function smallSpec(): Record<string, unknown> {
   spec.defaults.rollouts = { ...spec.defaults.rollouts, samples: 2, max_tokens: 48, shard_size: 4 };
   spec.defaults.evaluate = { max_tokens: 48, max_rounds: 2 };
   return spec;
-}
-
-function rolloutParts(store: string): Map<string, string> {
-  const dir = join(store, 'rollouts');
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const key of readdirSync(dir)) {
-    for (const f of readdirSync(join(dir, key))) {
-      if (!f.startsWith('part-')) continue;
-      const s = statSync(join(dir, key, f));
-      out.set(`${key}/${f}`, `${s.ino}:${s.mtimeMs}`);
-    }
-  }
-  return out;
 }
 
 // Each test trains a (very) small model, samples, updates and evaluates: minutes on a loaded box.
@@ -138,7 +125,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     expect(evaluating).toBe(true);
     gpu.kill('SIGKILL');
     await expect(handle.result()).rejects.toThrow();
-    const before = rolloutParts(env.AUTOCODE_STORE as string);
+    const before = partStamps(env.AUTOCODE_STORE as string, 'rollouts');
     expect(before.size).toBeGreaterThan(0);
 
     gpu = spawnGpuWorker(server.address, 'em-gpu-2', env);
@@ -151,7 +138,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     const result = (await resumed.result()) as EmRunResult;
     expect(result.iterations.at(-1)?.iteration).toBe(1);
     // The store holds exactly the same rollout part files, untouched: 0 shards regenerated.
-    expect(rolloutParts(env.AUTOCODE_STORE as string)).toEqual(before);
+    expect(partStamps(env.AUTOCODE_STORE as string, 'rollouts')).toEqual(before);
     const nodes = result.iterations.at(-1)!.nodes;
     for (const n of ['rollouts_cot', 'rollouts_code', 'rollouts_native']) expect(nodes[n]?.cached).toBe(true);
   });

@@ -2,7 +2,7 @@
 // on a new worker, which skips the shards already on disk. No (query, mode, sample) is missing or
 // duplicated, and no finished shard is written again.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,21 +14,10 @@ import { TASK_QUEUES } from '../../schemas/queues';
 import type { IterationInput, IterationResult } from '../../workflows/iteration';
 import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
 import { spawnCpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
+import { partStamps } from '../helpers/store-files';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const QUERIES = 20;
-
-function parts(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const key of readdirSync(dir)) {
-    for (const f of readdirSync(join(dir, key)).filter((x) => x.startsWith('part-'))) {
-      const s = statSync(join(dir, key, f));
-      out.set(`${key}/${f}`, `${s.ino}:${s.mtimeMs}`);
-    }
-  }
-  return out;
-}
 
 describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000 }, () => {
   let server: TestServer;
@@ -122,16 +111,15 @@ describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000
     });
 
     // Kill once some shards, but not all, are on disk.
-    const dir = join(store, 'rollouts');
     let before = new Map<string, string>();
     for (let i = 0; i < 600; i++) {
-      before = parts(dir);
+      before = partStamps(store, 'rollouts');
       if (before.size >= 2) break;
       await sleep(50);
     }
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    before = parts(dir);
+    before = partStamps(store, 'rollouts');
     expect(before.size).toBeGreaterThanOrEqual(2);
     expect(before.size).toBeLessThan(QUERIES / 2);
 
@@ -146,7 +134,7 @@ describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000
     );
     expect(out.every((r) => r.reward === 1 && r.code_calls === 1)).toBe(true);
     // Shards finished before the kill were kept as they were.
-    const after = parts(dir);
+    const after = partStamps(store, 'rollouts');
     for (const [name, stamp] of before) expect(after.get(name)).toBe(stamp);
     expect(after.size).toBe(QUERIES / 2);
     // The retry ran on the second worker.
