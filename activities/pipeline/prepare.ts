@@ -74,7 +74,8 @@ async function sourceRows(source: QuerySource): Promise<{ name: string; rows: Ro
     return {
       name: 'tiny_world',
       rows,
-      sha256: contentKey({ producer: QUERIES_PRODUCER, params: { tiny_world: t } }),
+      // The generated rows themselves: a changed family never hits an old cache entry.
+      sha256: sha256Hex(JSON.stringify(rows)),
     };
   }
   const loaded = await loadBenchmark(source.benchmark, source.split);
@@ -113,9 +114,10 @@ async function demonstrationsDataset(spec: ResolvedSpec): Promise<DatasetRef | n
     query_id: d.query_id,
     mode: d.mode,
     method: d.method,
-    prompt: renderPrompt(templates, d.question, d.mode),
-    // The model continues right after "Assistant:", so its text starts with a space.
-    response: ` ${d.response_text}`,
+    // The model continues right after "Assistant:", so its text starts with a space. A reflective
+    // demonstration's failed attempt is context, laid out as synthesize lays out its prefix.
+    prompt: renderPrompt(templates, d.question, d.mode) + (d.attempt === null ? '' : ` ${d.attempt}\n`),
+    response: d.attempt === null ? ` ${d.response_text}` : d.response_text,
   }));
   return writeDataset({ kind: 'demonstrations', key, producer: DEMOS_PRODUCER, params }, rows);
 }

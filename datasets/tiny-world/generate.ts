@@ -1,6 +1,7 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
-import { FAMILIES, type Family, type Method } from './families';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
+import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 
 export type Mode = 'dictated_cot' | 'dictated_code' | 'native';
@@ -21,8 +22,18 @@ export interface Demonstration {
   method: Method;
   question: string;
   answer: string;
+  /**
+   * Self-reflective demonstrations only: a failed attempt with the other method that the model
+   * reads (it follows the prompt, no loss) before `response_text`, which is the hint then a correct
+   * solution. A pretrained model knows the hints' language; the tiny model learns it here, or the
+   * EM update spends itself on hint tokens it has never seen (log-prob about -13 per token).
+   */
+  attempt: string | null;
   response_text: string;
 }
+
+/** One reflective demonstration per this many demonstrations of a family. */
+export const REFLECTIVE_EVERY = 10;
 
 function seedFor(seed: number, family: Family, split: string): number {
   let h = 2166136261 ^ seed;
@@ -70,9 +81,32 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
         method,
         question: p.question,
         answer: p.answer,
+        attempt: null,
         response_text: p.demos[method],
+      });
+    }
+    for (let i = 0; i < Math.floor(opts.per_family / REFLECTIVE_EVERY); i++) {
+      const p = f.make(rng);
+      const failed: Method = i % 2 === 0 ? 'cot' : 'code';
+      const method: Method = failed === 'cot' ? 'code' : 'cot';
+      rows.push({
+        query_id: `tiny/demos/${opts.seed}/${f.name}/reflective/${i}`,
+        family: f.name,
+        mode: 'native',
+        method,
+        question: p.question,
+        answer: p.answer,
+        attempt: failedAttempt(p, failed, rng),
+        response_text: `${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n ${p.demos[method]}`,
       });
     }
   }
   return rows;
+}
+
+/** The method's demonstration with a wrong answer in place of the right one wherever it appears. */
+export function failedAttempt(p: Problem, method: Method, rng: Rng): string {
+  const delta = rng.int(1, 3) * (rng.next() < 0.5 ? -1 : 1);
+  const wrong = String(Math.abs(Number(p.answer) + delta));
+  return p.demos[method].replace(new RegExp(`\\b${p.answer}\\b`, 'g'), wrong);
 }

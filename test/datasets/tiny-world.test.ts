@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FAMILIES, family } from '../../datasets/tiny-world/families';
-import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-world/generate';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
+import {
+  REFLECTIVE_EVERY,
+  tinyWorldDemonstrations,
+  tinyWorldQueries,
+} from '../../datasets/tiny-world/generate';
 
 const boxed = (text: string) => /\\boxed\{([^}]*)\}/.exec(text)?.[1];
 
@@ -32,7 +37,8 @@ describe('the tiny world', () => {
   it('demonstrations are a third per mode, native split evenly between methods, all correct', () => {
     const demos = tinyWorldDemonstrations({ seed: 3, per_family: 60 });
     for (const f of FAMILIES) {
-      const mine = demos.filter((d) => d.family === f.name);
+      const mine = demos.filter((d) => d.family === f.name && d.attempt === null);
+      expect(mine).toHaveLength(60);
       expect(mine.filter((d) => d.mode === 'dictated_cot').every((d) => d.method === 'cot')).toBe(true);
       expect(mine.filter((d) => d.mode === 'dictated_code').every((d) => d.method === 'code')).toBe(true);
       const native = mine.filter((d) => d.mode === 'native');
@@ -42,8 +48,30 @@ describe('the tiny world', () => {
     }
   });
 
+  it('reflective demonstrations: a wrong attempt, the hint for its method, a correct solution with the other', () => {
+    const demos = tinyWorldDemonstrations({ seed: 3, per_family: 60 });
+    for (const f of FAMILIES) {
+      const reflective = demos.filter((d) => d.family === f.name && d.attempt !== null);
+      expect(reflective).toHaveLength(60 / REFLECTIVE_EVERY);
+      expect(new Set(reflective.map((d) => d.method))).toEqual(new Set(['cot', 'code']));
+      for (const d of reflective) {
+        const failed = d.method === 'cot' ? 'code' : 'cot';
+        expect(d.mode).toBe('native');
+        expect(boxed(d.attempt!)).not.toBe(d.answer);
+        expect(d.attempt!.includes('```python')).toBe(failed === 'code');
+        expect(d.response_text.startsWith(`${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n `)).toBe(
+          true,
+        );
+        expect(d.response_text.includes('```python')).toBe(d.method === 'code');
+        expect(boxed(d.response_text)).toBe(d.answer);
+      }
+    }
+  });
+
   it('code demonstrations run in real Python and print what their output block shows', () => {
-    const demos = tinyWorldDemonstrations({ seed: 5, per_family: 12 }).filter((d) => d.method === 'code');
+    const demos = tinyWorldDemonstrations({ seed: 5, per_family: 12 }).filter(
+      (d) => d.method === 'code' && d.attempt === null,
+    );
     const parts = demos.map((d) => {
       const m = /```python\n([\s\S]*?)\n```\n```output\n([\s\S]*?)\n```/.exec(d.response_text);
       expect(m, d.response_text).not.toBeNull();
