@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, family } from '../../datasets/tiny-world/families';
 import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
+import { FAMILIES, family } from '../../datasets/tiny-world/families';
 import {
   REFLECTIVE_EVERY,
   tinyWorldDemonstrations,
