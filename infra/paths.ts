@@ -12,6 +12,7 @@ export const PATHS = {
   run: join(VAR_DIR, 'run'),
   store: process.env.AUTOCODE_STORE ?? join(VAR_DIR, 'store'),
   runs: join(VAR_DIR, 'runs'),
+  nightly: join(VAR_DIR, 'nightly'),
   stackState: join(VAR_DIR, 'run', 'stack.json'),
   supervisorPid: join(VAR_DIR, 'run', 'supervisor.pid'),
 };

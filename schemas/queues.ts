@@ -15,6 +15,10 @@ export const SEARCH_ATTRIBUTES = {
   runId: { name: 'AutocodeRunId', type: 'Keyword' },
   iteration: { name: 'AutocodeIteration', type: 'Int' },
   stage: { name: 'AutocodeStage', type: 'Keyword' },
+  /** The schedule that started a nightly evaluation. */
+  schedule: { name: 'AutocodeSchedule', type: 'Keyword' },
+  /** Set on a nightly evaluation: true when a metric dropped beyond the schedule's threshold. */
+  regression: { name: 'AutocodeRegression', type: 'Bool' },
 } as const;
 
 export const NAMESPACE = 'default';

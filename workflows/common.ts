@@ -10,6 +10,8 @@ import type { PolicyRef } from '../schemas/run';
 export const RUN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId.name, 'KEYWORD');
 export const ITERATION = defineSearchAttributeKey(SEARCH_ATTRIBUTES.iteration.name, 'INT');
 export const STAGE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.stage.name, 'KEYWORD');
+export const SCHEDULE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.schedule.name, 'KEYWORD');
+export const REGRESSION = defineSearchAttributeKey(SEARCH_ATTRIBUTES.regression.name, 'BOOL');
 
 /** Where the run's policy is served: the gpu worker's embedded server, or external servers. */
 export type ServeTarget =
