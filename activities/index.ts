@@ -1,4 +1,6 @@
 // Every activity the TypeScript worker registers on task queue `cpu`.
+
+export * from './eval/index';
 export * from './hub/activities';
 export * from './pipeline/index';
 export * from './smoke/activities';

@@ -43,10 +43,19 @@ export const EvaluateParams = z
     max_tokens: z.number().int().min(1).default(2000),
     max_rounds: z.number().int().min(1).max(20).default(5),
     limit: z.number().int().min(1).optional(),
-    selection_labels: z.number().int().min(0).default(0),
+    /** k: Monte-Carlo samples per query in each dictated mode for selection labels (0: none; paper: 10). */
+    selection_labels: z.number().int().min(0).max(64).default(0),
+    /** Sampling of the selection samples (the rollouts' defaults: the authors' 1.0 and 0.95). */
+    selection_temperature: z.number().min(0).default(1),
+    selection_top_p: z.number().gt(0).max(1).default(0.95),
     templates: PromptTemplates.prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.selection_labels === 0 || p.modes.includes('auto'), {
+    message: "selection_labels needs the auto mode (the choice is the auto response's method)",
+    path: ['selection_labels'],
+  });
+export type EvaluateParams = z.infer<typeof EvaluateParams>;
 
 export const NODE_KINDS = {
   rollouts: {

@@ -21,3 +21,13 @@ export interface RunProgress {
   evaluations: { iteration: number; metrics: Metrics }[];
   error: string | null;
 }
+
+/** What an `evalRun` answers to the `progress` query. */
+export interface EvalProgress {
+  eval_id: string;
+  stage: string;
+  checkpoint: PolicyRef | null;
+  /** Per benchmark: pending | running | done | cached | failed. */
+  benchmarks: Record<string, NodeState>;
+  metrics: Metrics | null;
+}

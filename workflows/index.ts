@@ -1,4 +1,5 @@
 // Every workflow the TypeScript worker hosts (the bundler's entry point).
 export { emRun } from './em-run';
+export { evalRun } from './eval-run';
 export { iteration } from './iteration';
 export { smoke } from './smoke';

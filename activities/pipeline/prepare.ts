@@ -83,7 +83,7 @@ async function sourceRows(source: QuerySource): Promise<{ name: string; rows: Ro
   return { name: source.benchmark, rows, sha256: loaded.source_sha256 };
 }
 
-async function queriesDataset(sources: readonly QuerySource[]): Promise<DatasetRef> {
+export async function queriesDataset(sources: readonly QuerySource[]): Promise<DatasetRef> {
   const loaded = await Promise.all(sources.map(sourceRows));
   const params = { sources };
   const inputs = Object.fromEntries(loaded.map((l, i) => [`source_${i}`, { sha256: l.sha256 }]));

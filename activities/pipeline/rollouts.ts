@@ -1,6 +1,5 @@
 // The `rollouts` node: K responses per training query in each of its modes, code executed in the
 // sandbox, graded; written shard by shard so a crash or resume redoes at most one shard.
-import { Context } from '@temporalio/activity';
 import { RolloutsParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
 import { nodeResult } from '../../schemas/node-result';
@@ -13,6 +12,7 @@ import { readRows } from '../store/reader';
 import { nodeInputError } from './errors';
 import { policyInput } from './inputs';
 import { runSharded } from './sharded';
+import { activitySignal } from './signal';
 import { rolloutTools } from './tools';
 
 export const ROLLOUTS_PRODUCER = { activity: 'rollouts', version: '1' };
@@ -77,13 +77,5 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
     throw toActivityFailure(err);
   } finally {
     client.close();
-  }
-}
-
-function activitySignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
   }
 }

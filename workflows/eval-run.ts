@@ -1,0 +1,142 @@
+// Evaluates one checkpoint (a directory, or the last policy of an EM run) on benchmarks of the registry
+// and the tiny world: greedy Pass@1 in cot, code and auto modes, code rate, auto's gain, and with
+// `selection_labels` k the selection metrics. One JSON object in (startable from the Web UI); every
+// benchmark's work is content-addressed in the store, so running it again reuses what finished.
+import {
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EvalBenchmarkOutput } from '../activities/eval/activities';
+import type * as cpuActivities from '../activities/index';
+import type { EvalProgress } from '../schemas/progress';
+import { TASK_QUEUES } from '../schemas/queues';
+import type { Metrics, PolicyRef } from '../schemas/run';
+import type { DatasetRef } from '../schemas/store';
+import { activityOptions, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
+
+export interface EvalRunInput {
+  /** A checkpoint directory (or file:// URI), or "latest:<runId>": the last policy of that EM run. */
+  checkpoint: string;
+  /** Registry names (datasets/benchmarks.ts, e.g. "gsm8k", "math500") or "tiny_world". */
+  benchmarks: string[];
+  /** Default all three. */
+  modes?: ('cot' | 'code' | 'auto')[];
+  /** The first N queries of each benchmark. */
+  limit?: number;
+  /** k Monte-Carlo samples per query and dictated mode for selection labels; 0/absent: none. */
+  selection_labels?: number;
+  /** Defaults 2000 and 5; the tiny world keeps its own 64 and 2 unless given. */
+  max_tokens?: number;
+  max_rounds?: number;
+  /** The tiny world's eval set (default pipelines/tiny.yaml's: seed 3, 100 per family). */
+  tiny_world?: { seed?: number; per_family?: number };
+  /** Default: the Python worker's embedded server. External servers load the checkpoint first unless reload is false. */
+  inference?:
+    | { embedded: { port: number } }
+    | { endpoints: { urls: string[]; model: string; max_concurrency: number; reload?: boolean } };
+  /** Default: the workflow id. */
+  eval_id?: string;
+}
+
+export interface EvalRunResult {
+  eval_id: string;
+  checkpoint: PolicyRef;
+  metrics: Metrics;
+  /** The eval_summary dataset. */
+  summary: DatasetRef;
+  /** Per benchmark: its eval_results dataset. */
+  results: Record<string, DatasetRef>;
+  /** var/evals/<eval_id>/result.json; report.md beside it. */
+  report: string;
+}
+
+export const evalProgress = defineQuery<EvalProgress>('progress');
+
+export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
+  const evalId = input.eval_id ?? workflowInfo().workflowId;
+  const progress: EvalProgress = {
+    eval_id: evalId,
+    stage: 'resolve',
+    checkpoint: null,
+    benchmarks: Object.fromEntries((input.benchmarks ?? []).map((b) => [b, 'pending' as const])),
+    metrics: null,
+  };
+  setHandler(evalProgress, () => progress);
+  const stage = (s: string) => {
+    progress.stage = s;
+    upsertSearchAttributes([
+      { key: RUN_ID, value: evalId },
+      { key: STAGE, value: s },
+    ]);
+  };
+  // Bad input (unknown benchmark, missing checkpoint) is a non-retryable failure: one attempt.
+  const quick = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
+  const long = proxyActivities<typeof cpuActivities>(
+    activityOptions(TASK_QUEUES.cpu, '12 hours', { heartbeatTimeout: '5 minutes' }),
+  );
+
+  stage('resolve');
+  const plan = await quick.evalPrepare({
+    eval_id: evalId,
+    checkpoint: input.checkpoint,
+    benchmarks: input.benchmarks,
+    modes: input.modes,
+    limit: input.limit,
+    selection_labels: input.selection_labels,
+    max_tokens: input.max_tokens,
+    max_rounds: input.max_rounds,
+    tiny_world: input.tiny_world,
+  });
+  progress.checkpoint = plan.checkpoint;
+
+  stage('serve');
+  const target = input.inference ?? { embedded: { port: 0 } };
+  let serve: ServeTarget;
+  if ('endpoints' in target) {
+    const { reload, ...e } = target.endpoints;
+    if (reload ?? true) await quick.reloadEndpoints({ urls: e.urls, model_path: plan.checkpoint.uri });
+    serve = { endpoints: e };
+  } else serve = target;
+  const inference = await servePolicy(serve, plan.checkpoint, null);
+
+  stage('evaluate');
+  const sets = await Promise.all(
+    plan.sets.map(async (p): Promise<EvalBenchmarkOutput> => {
+      progress.benchmarks[p.set.name] = 'running';
+      try {
+        const out = await long.evalBenchmark({
+          eval_id: evalId,
+          plan: p,
+          policy: plan.checkpoint,
+          inference,
+        });
+        progress.benchmarks[p.set.name] = out.cached ? 'cached' : 'done';
+        return out;
+      } catch (err) {
+        progress.benchmarks[p.set.name] = 'failed';
+        throw err;
+      }
+    }),
+  );
+
+  stage('report');
+  const done = await quick.evalFinish({
+    eval_id: evalId,
+    checkpoint_spec: input.checkpoint,
+    checkpoint: plan.checkpoint,
+    sets: sets.map(({ name, queries, results, labels }) => ({ name, queries, results, labels })),
+  });
+  progress.metrics = done.metrics;
+  stage('done');
+  return {
+    eval_id: evalId,
+    checkpoint: plan.checkpoint,
+    metrics: done.metrics,
+    summary: done.summary,
+    results: done.results,
+    report: done.report,
+  };
+}
