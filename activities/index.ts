@@ -2,6 +2,7 @@
 
 export * from './eval/index';
 export * from './hub/activities';
+export { recordNightly, writeNightlyReport } from './nightly/activities';
 export * from './pipeline/index';
 export * from './smoke/activities';
 export * from './store/activities';

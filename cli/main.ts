@@ -1,8 +1,10 @@
 // The `autocode` command.
 import { Command } from 'commander';
+import { register as registerEval } from './commands/eval';
 import { register as registerExec } from './commands/exec';
 import { register as registerGrade } from './commands/grade';
 import { register as registerRuns } from './commands/runs';
+import { register as registerSchedule } from './commands/schedule';
 import { register as registerSmoke } from './commands/smoke';
 import { register as registerStack } from './commands/stack';
 import { register as registerValidate } from './commands/validate';
@@ -23,6 +25,8 @@ registerValidate(program);
 registerExec(program);
 registerGrade(program);
 registerRuns(program);
+registerEval(program);
+registerSchedule(program);
 
 // Reserved layout, filled by later work: each says so until then instead of failing obscurely.
 const reserved: [string, string][] = [

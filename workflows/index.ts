@@ -2,4 +2,5 @@
 export { emRun } from './em-run';
 export { evalRun } from './eval-run';
 export { iteration } from './iteration';
+export { nightlyEval } from './nightly-eval';
 export { smoke } from './smoke';

@@ -53,8 +53,21 @@ function checkpointRef(dir: string): PolicyRef {
   } catch {
     /* not a store entry: a checkpoint the user made */
   }
-  // The same identity prepareRun gives a checkpoint named by path.
-  return { uri: dir, key: sha256Hex(dir) };
+  return { uri: dir, key: checkpointStamp(dir) };
+}
+
+/**
+ * The identity of a checkpoint the user made (no store manifest): its path and each file's name,
+ * size and modification time. A directory overwritten in place (a trainer's `latest/`) gets a new
+ * identity, so a nightly evaluation of it is not answered from the cache; hashing the weights
+ * themselves would cost minutes on a large model.
+ */
+export function checkpointStamp(dir: string): string {
+  const files = list(dir).map((name) => {
+    const st = statSync(join(dir, name));
+    return [name, st.size, Math.round(st.mtimeMs)];
+  });
+  return sha256Hex(JSON.stringify({ path: dir, files }));
 }
 
 function checkpointDir(spec: string, context: string): PolicyRef {

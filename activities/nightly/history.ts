@@ -1,7 +1,7 @@
 // A schedule's nights, var/nightly/<schedule>/history.json: read whole, rewritten atomically (one
 // schedule runs one night at a time: its overlap policy skips).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { PATHS } from '../../infra/paths';
@@ -37,9 +37,13 @@ export async function readHistory(schedule: string): Promise<NightlyRecord[]> {
 
 export async function writeHistory(schedule: string, records: readonly NightlyRecord[]): Promise<void> {
   const path = historyPath(schedule);
-  await mkdir(nightlyDir(schedule), { recursive: true });
+  await writeAtomic(path, `${JSON.stringify(records, null, 2)}\n`);
+}
+
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(records, null, 2)}\n`);
+  await writeFile(tmp, text);
   await rename(tmp, path);
 }
 

@@ -16,6 +16,7 @@ import type { Row } from '../../schemas/datasets';
 import { PromptTemplates } from '../../schemas/rollout';
 import type { QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
+import { checkpointStamp } from '../eval/checkpoint';
 import { renderPrompt } from '../rollouts/prompts';
 import { contentKey, sha256Hex } from '../store/canonical';
 import { lookup } from '../store/catalog';
@@ -141,7 +142,8 @@ export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
     train,
     eval: evalSets,
     demonstrations: await demonstrationsDataset(spec),
-    // A checkpoint given by path is identified by its resolved path (its content is the user's).
-    initial_policy_key: sha256Hex('checkpoint' in spec.policy ? resolve(spec.policy.checkpoint) : ''),
+    // A checkpoint given by path is identified by its path and files (see checkpointStamp).
+    initial_policy_key:
+      'checkpoint' in spec.policy ? checkpointStamp(resolve(spec.policy.checkpoint)) : sha256Hex(''),
   };
 }
