@@ -95,7 +95,7 @@ function overviewChart(data: ReportData, sets: string[], id: string): ChartSpec 
   };
 }
 
-function confusionChart(c: Confusion, id: string): ChartSpec {
+function confusionChart(c: Confusion, id: string, when: string): ChartSpec {
   const cells = c.labels.flatMap((_, y) => c.choices.map((_, x) => [x, y, c.counts[y]?.[x] ?? 0]));
   const max = Math.max(1, ...cells.map((v) => v[2] ?? 0));
   return {
@@ -107,7 +107,7 @@ function confusionChart(c: Confusion, id: string): ChartSpec {
     option: {
       animation: false,
       title: {
-        text: `${c.set}: label vs choice (iteration ${c.iteration})`,
+        text: `${c.set}: label vs choice${when}`,
         left: 'center',
         textStyle: { fontSize: 14 },
       },
@@ -193,7 +193,10 @@ export function reportCharts(data: ReportData): ChartSpec[] {
   else if (sets.length > 0) charts.push(overviewChart(data, sets, 'chart-overview'));
   benchmarks(data).forEach((s, i) => {
     const c = confusion(data, s);
-    if (c) charts.push(confusionChart(c, `chart-confusion-${i}`));
+    if (c)
+      charts.push(
+        confusionChart(c, `chart-confusion-${i}`, data.kind === 'run' ? ` (iteration ${c.iteration})` : ''),
+      );
   });
   const t = trainingSeries(data);
   if (t) charts.push(rewardChart(t, 'chart-reward'), trainChart(t, 'chart-train'));

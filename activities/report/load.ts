@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { PATHS, VAR_DIR } from '../../infra/paths';
 import type { ReportData, ReportIteration, ReportTraining } from '../../schemas/report';
 import { Metrics } from '../../schemas/run';
+import type { DatasetRef } from '../../schemas/store';
+import { rewardByMode } from '../pipeline/reward';
 
 /** Where evaluations of single checkpoints are recorded (`var/evals/<id>/result.json`). */
 export const EVALS_DIR = join(VAR_DIR, 'evals');
@@ -19,6 +21,7 @@ const RecordedNode = z.looseObject({
   output: z.string(),
   metrics: Metrics,
   checkpoint: z.looseObject({ key: z.string() }).nullable().optional(),
+  dataset: z.looseObject({ uri: z.string(), rows: z.number() }).nullable().optional(),
 });
 type RecordedNode = z.infer<typeof RecordedNode>;
 
@@ -134,6 +137,21 @@ export function trainingFromNodes(nodes: readonly RecordedNode[]): ReportTrainin
   };
 }
 
+/**
+ * Rollouts nodes recorded before they counted their reward: count it from their dataset, when the
+ * store still holds it (a report never fails on that: without the dataset the curve has a gap).
+ */
+async function withReward(node: RecordedNode): Promise<RecordedNode> {
+  if (node.uses !== 'rollouts' || !node.dataset || !existsSync(node.dataset.uri)) return node;
+  if (Object.keys(node.metrics).some((k) => k.startsWith('reward.'))) return node;
+  try {
+    const reward = await rewardByMode(node.dataset as DatasetRef);
+    return { ...node, metrics: { ...node.metrics, ...reward } };
+  } catch {
+    return node;
+  }
+}
+
 /** A run's report data from its directory under var/runs/. */
 export async function loadRunReport(dir: string): Promise<ReportData> {
   const id = dir.split('/').filter(Boolean).at(-1) ?? dir;
@@ -150,7 +168,7 @@ export async function loadRunReport(dir: string): Promise<ReportData> {
   for (const { iteration, path } of await iterationDirs(dir)) {
     const nodes: RecordedNode[] = [];
     for (const file of (await readdir(path)).filter((f) => f.endsWith('.json')).sort())
-      nodes.push(await readJson(join(path, file), RecordedNode));
+      nodes.push(await withReward(await readJson(join(path, file), RecordedNode)));
     const metrics: Metrics = {};
     for (const n of nodes) if (n.output === 'eval') Object.assign(metrics, n.metrics);
     const update = nodes.find((n) => n.output === 'checkpoint');

@@ -1,10 +1,21 @@
 // The rollouts node's reward figures: mean reward per mode over every part of a real rollouts dataset.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rewardByMode } from '../../activities/pipeline/reward';
+import { loadRunReport } from '../../activities/report/load';
 import { writeDataset } from '../../activities/store/writer';
 import { keyFor, PRODUCER, rng, rolloutRow, tempStore } from '../store/fixtures';
 
 const store = tempStore();
+const EXPECTED = {
+  'reward.dictated_code': 0.75,
+  'rows.dictated_code': 4,
+  'reward.dictated_cot': 0.25,
+  'rows.dictated_cot': 4,
+  'reward.native': 0.5,
+  'rows.native': 4,
+};
 afterAll(() => store.cleanup());
 
 describe('rewardByMode', () => {
@@ -30,14 +41,26 @@ describe('rewardByMode', () => {
       { rowsPerPart: 5 },
     );
     expect(ref.rows).toBe(12);
-    expect(await rewardByMode(ref)).toEqual({
-      'reward.dictated_code': 0.75,
-      'rows.dictated_code': 4,
-      'reward.dictated_cot': 0.25,
-      'rows.dictated_cot': 4,
-      'reward.native': 0.5,
-      'rows.native': 4,
+    expect(await rewardByMode(ref)).toEqual(EXPECTED);
+
+    // A rollouts node recorded without these figures (older runs): the report counts them from its dataset.
+    const dir = join(store.root, 'runs', 'old');
+    mkdirSync(join(dir, 'iter-1'), { recursive: true });
+    const node = {
+      node_id: 'rollouts',
+      uses: 'rollouts',
+      output: 'rollouts',
+      dataset: ref,
+      metrics: { rows: 12 },
+    };
+    writeFileSync(join(dir, 'iter-1', 'rollouts.json'), JSON.stringify(node));
+    const data = await loadRunReport(dir);
+    expect(data.iterations[0]?.training?.reward).toEqual({
+      dictated_code: 0.75,
+      dictated_cot: 0.25,
+      native: 0.5,
     });
+    expect(data.iterations[0]?.training?.rollouts).toEqual({ dictated_code: 4, dictated_cot: 4, native: 4 });
   });
 
   it('records nothing for an empty rollouts dataset', async () => {
