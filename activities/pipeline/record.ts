@@ -2,6 +2,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PATHS } from '../../infra/paths';
+import type { ReportData } from '../../schemas/report';
 import type { Metrics, NodeResult } from '../../schemas/run';
 import { loadRunReport } from '../report/load';
 import { writeReport } from '../report/write';
@@ -48,6 +49,26 @@ export async function writeRunReport(input: {
   const dir = runDir(input.run_id);
   await mkdir(dir, { recursive: true });
   await writeAtomic(join(dir, 'report.json'), `${JSON.stringify(input, null, 2)}\n`);
-  const files = await writeReport(dir, await loadRunReport(dir));
+  let data: ReportData;
+  try {
+    data = await loadRunReport(dir);
+  } catch (err) {
+    // An unreadable node record must not fail a finished run: report what the workflow saw.
+    const why = err instanceof Error ? err.message : String(err);
+    data = {
+      kind: 'run',
+      id: input.run_id,
+      title: `Run ${input.run_id}`,
+      subtitle: `spec ${input.spec_name}; training figures left out: ${why}`,
+      iterations: input.iterations.map((s) => ({
+        iteration: s.iteration,
+        policy: s.policy,
+        metrics: s.metrics,
+        regression: [],
+        training: null,
+      })),
+    };
+  }
+  const files = await writeReport(dir, data);
   return files.markdown;
 }
