@@ -2,7 +2,10 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PATHS } from '../../infra/paths';
+import type { ReportData } from '../../schemas/report';
 import type { Metrics, NodeResult } from '../../schemas/run';
+import { loadRunReport } from '../report/load';
+import { writeReport } from '../report/write';
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -34,7 +37,10 @@ export interface IterationSummary {
   nodes: Record<string, { cached: boolean; metrics: Metrics }>;
 }
 
-/** The run's report: a Markdown table of evaluation per iteration (auto beside dictated modes) and JSON. */
+/**
+ * The run's report: report.json (what the workflow saw), then report.md and report.html rendered from
+ * the run's directory (evaluation per iteration, selection, training figures). Returns report.md.
+ */
 export async function writeRunReport(input: {
   run_id: string;
   spec_name: string;
@@ -42,36 +48,27 @@ export async function writeRunReport(input: {
 }): Promise<string> {
   const dir = runDir(input.run_id);
   await mkdir(dir, { recursive: true });
-  const sets = new Set<string>();
-  for (const it of input.iterations) {
-    for (const k of Object.keys(it.metrics)) {
-      const m = /^(.+)\.(cot|code|auto)\.accuracy$/.exec(k);
-      if (m?.[1]) sets.add(m[1]);
-    }
-  }
-  const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}` : '-');
-  const lines = [`# Run ${input.run_id} (${input.spec_name})`, ''];
-  for (const set of [...sets].sort()) {
-    lines.push(
-      `## ${set}`,
-      '',
-      '| iteration | cot | code | auto | auto code rate | auto - best dictated |',
-      '|---|---|---|---|---|---|',
-    );
-    for (const it of input.iterations) {
-      const a = (mode: string) => it.metrics[`${set}.${mode}.accuracy`];
-      const [cot, code, auto] = [a('cot'), a('code'), a('auto')];
-      const best = typeof cot === 'number' && typeof code === 'number' ? Math.max(cot, code) : undefined;
-      const gain = typeof auto === 'number' && best !== undefined ? pct(auto - best) : '-';
-      lines.push(
-        `| ${it.iteration} | ${pct(cot)} | ${pct(code)} | ${pct(auto)} | ${pct(it.metrics[`${set}.auto.code_rate`])} | ${gain} |`,
-      );
-    }
-    lines.push('');
-  }
-  lines.push('Accuracy is greedy Pass@1 in percent; iteration 0 is the starting policy.', '');
-  const md = join(dir, 'report.md');
-  await writeAtomic(md, lines.join('\n'));
   await writeAtomic(join(dir, 'report.json'), `${JSON.stringify(input, null, 2)}\n`);
-  return md;
+  let data: ReportData;
+  try {
+    data = await loadRunReport(dir);
+  } catch (err) {
+    // An unreadable node record must not fail a finished run: report what the workflow saw.
+    const why = err instanceof Error ? err.message : String(err);
+    data = {
+      kind: 'run',
+      id: input.run_id,
+      title: `Run ${input.run_id}`,
+      subtitle: `spec ${input.spec_name}; training figures left out: ${why}`,
+      iterations: input.iterations.map((s) => ({
+        iteration: s.iteration,
+        policy: s.policy,
+        metrics: s.metrics,
+        regression: [],
+        training: null,
+      })),
+    };
+  }
+  const files = await writeReport(dir, data);
+  return files.markdown;
 }

@@ -11,6 +11,7 @@ import { contentKey } from '../store/canonical';
 import { readRows } from '../store/reader';
 import { nodeInputError } from './errors';
 import { policyInput } from './inputs';
+import { rewardByMode } from './reward';
 import { runSharded } from './sharded';
 import { activitySignal } from './signal';
 import { rolloutTools } from './tools';
@@ -70,6 +71,7 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
         shards_reused: result.progress.shards_reused,
         tokens: result.progress.tokens,
         tokens_per_s: result.progress.tokens_per_s,
+        ...(await rewardByMode(result.ref)),
       },
       cached: result.cached,
     });

@@ -1,20 +1,2 @@
-// Headless Chromium from Debian's package, driven by playwright-core (no browser download).
-import { type Browser, chromium } from 'playwright-core';
-
-export const CHROMIUM = process.env.AUTOCODE_CHROMIUM ?? '/usr/bin/chromium';
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // Root in CI: no user namespace sandbox. No background traffic: the machine has no network.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+// The tests' browser is the one the CLI uses.
+export { CHROMIUM, launchBrowser } from '../../infra/browser';

@@ -76,6 +76,10 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
 
     const runDir = join(varDir, 'runs', 'em-full');
     expect(readFileSync(result.report, 'utf8')).toContain('| iteration | cot | code | auto |');
+    // The same report as a self-contained page, with the training figures of iteration 1.
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(html).toContain('id="chart-reward"');
+    expect(html).toContain('<table class="table1" data-set="tiny_world">');
     const nodes = readdirSync(join(runDir, 'iter-1')).sort();
     expect(nodes).toEqual([
       'estimate.json',
@@ -90,8 +94,12 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     // 3 queries per family x 4 families, K = 2 samples in the node's one mode: one row each.
     const cot = JSON.parse(readFileSync(join(runDir, 'iter-1', 'rollouts_cot.json'), 'utf8')) as NodeResult;
     const rows = await readRows(cot.dataset!, {
-      columns: ['query_id', 'mode', 'sample', 'response_token_ids', 'loss_mask'],
+      columns: ['query_id', 'mode', 'sample', 'response_token_ids', 'loss_mask', 'reward'],
     });
+    // The node records its mean reward per mode (the report's reward curve).
+    const mean = rows.reduce((s, r) => s + (r.reward as number), 0) / rows.length;
+    expect(cot.metrics['rows.dictated_cot']).toBe(rows.length);
+    expect(cot.metrics['reward.dictated_cot']).toBeCloseTo(mean, 4);
     expect(rows).toHaveLength(12 * 2);
     expect(new Set(rows.map((r) => `${r.query_id}/${r.mode}/${r.sample}`)).size).toBe(rows.length);
     expect(rows.every((r) => r.mode === 'dictated_cot')).toBe(true);
