@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { register as registerEval } from './commands/eval';
 import { register as registerExec } from './commands/exec';
 import { register as registerGrade } from './commands/grade';
+import { register as registerReport } from './commands/report';
 import { register as registerRuns } from './commands/runs';
 import { register as registerSchedule } from './commands/schedule';
 import { register as registerSmoke } from './commands/smoke';
@@ -25,6 +26,7 @@ registerValidate(program);
 registerExec(program);
 registerGrade(program);
 registerRuns(program);
+registerReport(program);
 registerEval(program);
 registerSchedule(program);
 

@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import type { NightlyRecord } from '../../schemas/nightly';
 import type { Metrics, PolicyRef } from '../../schemas/run';
-import { metricsTables } from '../eval/table';
+import { reportFromMetrics } from '../report/load';
+import { writeReport } from '../report/write';
 import { findRegressions } from './compare';
-import { nightlyDir, readHistory, writeAtomic, writeHistory } from './history';
+import { nightlyDir, readHistory, writeHistory } from './history';
 
 export interface RecordNightlyInput {
   schedule: string;
@@ -34,34 +35,28 @@ export async function recordNightly(input: RecordNightlyInput): Promise<NightlyR
   return record;
 }
 
-/** The night's report beside its history: regressions first, then the evaluation's tables. */
+/** The night's report (Markdown and HTML) beside its history, regressions highlighted; returns the HTML's path. */
 export async function writeNightlyReport(input: {
   schedule: string;
   record: NightlyRecord;
 }): Promise<string> {
   const { record } = input;
-  const pct = (v: number) => (v * 100).toFixed(1);
-  const lines = [
-    `# Nightly ${input.schedule}: ${record.eval_id}`,
-    '',
-    `Checkpoint \`${record.checkpoint.uri}\` (key ${record.checkpoint.key.slice(0, 12)}), compared with ${record.previous_eval_id ?? 'nothing (first night)'}; threshold ${pct(record.threshold)} points.`,
-    '',
-  ];
-  if (record.regressions.length === 0) lines.push('No regression.', '');
-  else {
-    lines.push(
-      `**REGRESSION**: ${record.regressions.length} metric(s) dropped by more than the threshold.`,
-      '',
-      '| metric | previous | now | drop |',
-      '|---|---|---|---|',
-      ...record.regressions.map(
-        (r) => `| ${r.metric} | ${pct(r.previous)} | ${pct(r.current)} | -${pct(r.drop)} |`,
-      ),
-      '',
-    );
-  }
-  lines.push(...metricsTables(record.metrics), '');
-  const path = join(nightlyDir(input.schedule), `${record.eval_id.replaceAll('/', '_')}.md`);
-  await writeAtomic(path, lines.join('\n'));
-  return path;
+  const points = (v: number) => (v * 100).toFixed(1);
+  const dropped = record.regressions.map((r) => `${r.metric} ${points(r.previous)} → ${points(r.current)}`);
+  const subtitle = [
+    `Checkpoint ${record.checkpoint.uri}; compared with ${record.previous_eval_id ?? 'nothing (first night)'}, threshold ${points(record.threshold)} points.`,
+    record.regressions.length ? `REGRESSION: ${dropped.join('; ')}.` : 'No regression.',
+  ].join(' ');
+  const out = await writeReport(
+    join(nightlyDir(input.schedule), record.eval_id.replaceAll('/', '_')),
+    reportFromMetrics({
+      id: record.eval_id,
+      title: `Nightly ${input.schedule}: ${record.eval_id}`,
+      subtitle,
+      policy: record.checkpoint.key,
+      metrics: record.metrics,
+      regression: record.regressions.map((r) => r.metric),
+    }),
+  );
+  return out.html;
 }

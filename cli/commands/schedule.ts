@@ -28,6 +28,13 @@ export interface CreateOptions extends CalendarOptions {
   /** How far back missed nights are still run after downtime (Temporal duration, e.g. "1 day"). */
   catchup?: string;
   paused?: boolean;
+  /** tiny_world queries per family (default 100). */
+  perFamily?: number;
+  /** External inference servers (comma-separated base URLs) that load each night's checkpoint. */
+  endpoints?: string;
+  /** The model name those servers serve. */
+  model?: string;
+  maxConcurrency?: number;
 }
 
 /** The workflow input the schedule starts each night; every field checked before anything is created. */
@@ -43,7 +50,20 @@ export function nightlyInput(name: string, o: CreateOptions): NightlyEvalInput {
     modes: o.modes,
     limit: o.limit,
     selectionLabels: o.selectionLabels,
+    perFamily: o.perFamily,
   });
+  if (o.endpoints !== undefined) {
+    const urls = o.endpoints
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (urls.length === 0 || !o.model) {
+      throw new ScheduleSpecError(
+        '--endpoints needs at least one URL and --model the name the servers serve',
+      );
+    }
+    evaluation.inference = { endpoints: { urls, model: o.model, max_concurrency: o.maxConcurrency ?? 64 } };
+  }
   // Fail now, not at 2 a.m.: the checkpoint and the benchmarks must exist when the schedule is made.
   resolveCheckpoint(evaluation.checkpoint);
   benchmarkSources(evaluation.benchmarks);
@@ -205,6 +225,13 @@ export function register(program: Command): void {
     .option('--tz <zone>', "IANA time zone (default: this machine's)")
     .option('--cron <expr>', 'a cron expression instead of --at/--days')
     .option('--catchup <duration>', 'run nights missed during downtime up to this far back', '1 day')
+    .option('--per-family <n>', 'tiny_world queries per family (default 100)', num)
+    .option(
+      '--endpoints <urls>',
+      'external inference servers that load each checkpoint (default: the embedded server)',
+    )
+    .option('--model <name>', 'the model name the --endpoints servers serve')
+    .option('--max-concurrency <n>', 'requests in flight per server', num)
     .option('--paused', 'create it paused', false)
     .action(async (name: string, o: CreateOptions) => {
       const id = await withClient((c) => createSchedule(c, name, o));

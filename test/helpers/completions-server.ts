@@ -56,6 +56,8 @@ export interface ScriptContext {
   /** Choice index within the request (0..n-1). */
   index: number;
   request: CompletionRequest;
+  /** The checkpoint last loaded through /update_weights_from_disk (null: the one it started with). */
+  model_path: string | null;
 }
 
 /** What the model writes; `eos: false` means it never ends by itself (only max_tokens stops it). */
@@ -113,6 +115,7 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
   const requests: LoggedRequest[] = [];
   const c: Counters = { count: 0, inFlight: 0, maxInFlight: 0, completionTokens: 0 };
   const sockets = new Set<Socket>();
+  const loaded: { path: string | null } = { path: null };
 
   const server = http.createServer(async (req, res) => {
     c.inFlight++;
@@ -163,6 +166,13 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
       return { status: 200, body: { tokens, count: tokens.length, ...limit } };
     }
     if (path === '/v1/completions') return complete(body);
+    if (path === '/update_weights_from_disk') {
+      // SGLang's reload call: the script sees which checkpoint it now serves.
+      const p = (body as { model_path?: unknown } | null)?.model_path;
+      if (typeof p !== 'string' || !p) return { status: 400, body: { success: false, message: 'model_path: required' } };
+      loaded.path = p;
+      return { status: 200, body: { success: true, message: `loaded ${p}` } };
+    }
     return { status: 404, body: error(`no route ${path}`, 'NotFoundError', 404) };
   }
 
@@ -185,7 +195,7 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
     let total = 0;
     for (let index = 0; index < (r.n ?? 1); index++) {
       const out = generate(
-        opts.script({ prompt, prompt_token_ids: promptIds, index, request: r }),
+        opts.script({ prompt, prompt_token_ids: promptIds, index, request: r, model_path: loaded.path }),
         maxTokens,
         stops,
         r,
