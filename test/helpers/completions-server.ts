@@ -169,7 +169,8 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
     if (path === '/update_weights_from_disk') {
       // SGLang's reload call: the script sees which checkpoint it now serves.
       const p = (body as { model_path?: unknown } | null)?.model_path;
-      if (typeof p !== 'string' || !p) return { status: 400, body: { success: false, message: 'model_path: required' } };
+      if (typeof p !== 'string' || !p)
+        return { status: 400, body: { success: false, message: 'model_path: required' } };
       loaded.path = p;
       return { status: 200, body: { success: true, message: `loaded ${p}` } };
     }

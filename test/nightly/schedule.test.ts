@@ -34,7 +34,10 @@ function publish(iteration: number, name: string): string {
   writeFileSync(join(dir, 'config.json'), '{}');
   const iterDir = join(varDir, 'runs', RUN, `iter-${iteration}`);
   mkdirSync(iterDir, { recursive: true });
-  const node = { node_id: 'update', checkpoint: { uri: dir, key: createHash('sha256').update(name).digest('hex') } };
+  const node = {
+    node_id: 'update',
+    checkpoint: { uri: dir, key: createHash('sha256').update(name).digest('hex') },
+  };
   writeFileSync(join(iterDir, 'update.json'), JSON.stringify(node));
   return dir;
 }
