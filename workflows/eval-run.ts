@@ -11,35 +11,14 @@ import {
 } from '@temporalio/workflow';
 import type { EvalBenchmarkOutput } from '../activities/eval/activities';
 import type * as cpuActivities from '../activities/index';
+import type { EvalRunInput } from '../schemas/eval';
 import type { EvalProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { Metrics, PolicyRef } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
 import { activityOptions, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
 
-export interface EvalRunInput {
-  /** A checkpoint directory (or file:// URI), or "latest:<runId>": the last policy of that EM run. */
-  checkpoint: string;
-  /** Registry names (datasets/benchmarks.ts, e.g. "gsm8k", "math500") or "tiny_world". */
-  benchmarks: string[];
-  /** Default all three. */
-  modes?: ('cot' | 'code' | 'auto')[];
-  /** The first N queries of each benchmark. */
-  limit?: number;
-  /** k Monte-Carlo samples per query and dictated mode for selection labels; 0/absent: none. */
-  selection_labels?: number;
-  /** Defaults 2000 and 5; the tiny world keeps its own 64 and 2 unless given. */
-  max_tokens?: number;
-  max_rounds?: number;
-  /** The tiny world's eval set (default pipelines/tiny.yaml's: seed 3, 100 per family). */
-  tiny_world?: { seed?: number; per_family?: number };
-  /** Default: the Python worker's embedded server. External servers load the checkpoint first unless reload is false. */
-  inference?:
-    | { embedded: { port: number } }
-    | { endpoints: { urls: string[]; model: string; max_concurrency: number; reload?: boolean } };
-  /** Default: the workflow id. */
-  eval_id?: string;
-}
+export type { EvalRunInput };
 
 export interface EvalRunResult {
   eval_id: string;

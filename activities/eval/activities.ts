@@ -2,6 +2,7 @@
 // evaluate one benchmark (greedy results and selection samples, sharded and resumable), and finish
 // (metrics from the store, the summary dataset, var/evals/<id>/result.json and report.md).
 import { EvaluateParams } from '../../pipelines/node-kinds';
+import type { EvalRunInput } from '../../schemas/eval';
 import type { InferenceEndpoints } from '../../schemas/rollout';
 import type { Metrics, PolicyRef, QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
@@ -10,28 +11,13 @@ import { activitySignal } from '../pipeline/signal';
 import { rolloutTools } from '../pipeline/tools';
 import { InferenceClient } from '../rollouts/client';
 import { toActivityFailure } from '../rollouts/failure';
-import {
-  benchmarkSources,
-  invalidEvalInput,
-  TINY_WORLD,
-  TINY_WORLD_BUDGET,
-  type TinyWorldOptions,
-} from './benchmarks';
+import { benchmarkSources, invalidEvalInput, TINY_WORLD, TINY_WORLD_BUDGET } from './benchmarks';
 import { resolveCheckpoint } from './checkpoint';
 import { type EvaluatedSet, evaluateSet, metricsOf, readEvalQueries, writeSummary } from './core';
 import { writeEvalReport } from './report';
 
-export interface EvalPrepareInput {
-  eval_id: string;
-  checkpoint: string;
-  benchmarks: string[];
-  modes?: ('cot' | 'code' | 'auto')[];
-  limit?: number;
-  selection_labels?: number;
-  max_tokens?: number;
-  max_rounds?: number;
-  tiny_world?: TinyWorldOptions;
-}
+/** evalRun's input less where the policy is served: what preparing the evaluation needs. */
+export type EvalPrepareInput = Omit<EvalRunInput, 'inference' | 'eval_id'> & { eval_id: string };
 
 export interface EvalSetPlan {
   set: QuerySet;

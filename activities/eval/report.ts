@@ -1,20 +1,16 @@
 // var/evals/<eval_id>/: result.json (what evalRun returns, and the selection datasets) and report.md.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VAR_DIR } from '../../infra/paths';
 import type { Metrics, PolicyRef } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
-import { metricsTables } from './table';
+import { reportFromMetrics } from '../report/load';
+import { writeReport } from '../report/write';
+import { writeAtomic } from '../store/atomic';
 
 export function evalDir(evalId: string): string {
   // Workflow ids may contain '/'; keep one directory per evaluation.
   return join(VAR_DIR, 'evals', evalId.replaceAll('/', '_'));
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 export interface EvalReportInput {
@@ -27,23 +23,21 @@ export interface EvalReportInput {
   selection: Record<string, DatasetRef>;
 }
 
-/** Writes report.md, then result.json (last: its presence means the evaluation finished); returns its path. */
+/** Writes report.md and report.html, then result.json (last: its presence means the evaluation finished); returns its path. */
 export async function writeEvalReport(input: EvalReportInput): Promise<string> {
   const dir = evalDir(input.eval_id);
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'result.json');
-  const md = [
-    `# Evaluation ${input.eval_id}`,
-    '',
-    `Checkpoint: \`${input.checkpoint.uri}\` (${input.checkpoint_spec === input.checkpoint.uri ? 'given' : `from ${input.checkpoint_spec}`}; key ${input.checkpoint.key.slice(0, 12)})`,
-    '',
-    ...metricsTables(input.metrics),
-    '',
-    'Accuracy is greedy Pass@1 in percent; code rate is the share of responses that ran code. Selection',
-    'labels come from Monte-Carlo samples of each dictated mode (docs/evaluation.md).',
-    '',
-  ];
-  await writeAtomic(join(dir, 'report.md'), md.join('\n'));
+  const origin = input.checkpoint_spec === input.checkpoint.uri ? 'given' : `from ${input.checkpoint_spec}`;
+  await writeReport(
+    dir,
+    reportFromMetrics({
+      id: input.eval_id,
+      metrics: input.metrics,
+      subtitle: `Checkpoint ${input.checkpoint.uri} (${origin})`,
+      policy: input.checkpoint.key,
+    }),
+  );
   const result = {
     eval_id: input.eval_id,
     checkpoint: input.checkpoint,

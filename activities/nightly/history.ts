@@ -1,11 +1,12 @@
 // A schedule's nights, var/nightly/<schedule>/history.json: read whole, rewritten atomically (one
 // schedule runs one night at a time: its overlap policy skips).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { PATHS } from '../../infra/paths';
 import { NightlyRecord } from '../../schemas/nightly';
+import { writeAtomic } from '../store/atomic';
 
 export function nightlyDir(schedule: string): string {
   return join(PATHS.nightly, schedule.replaceAll('/', '_'));
@@ -38,13 +39,6 @@ export async function readHistory(schedule: string): Promise<NightlyRecord[]> {
 export async function writeHistory(schedule: string, records: readonly NightlyRecord[]): Promise<void> {
   const path = historyPath(schedule);
   await writeAtomic(path, `${JSON.stringify(records, null, 2)}\n`);
-}
-
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 function corrupt(path: string, why: string): ApplicationFailure {

@@ -1,17 +1,12 @@
 // The run index under var/runs/<run>/: one JSON per finished node, and the run's report.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PATHS } from '../../infra/paths';
 import type { ReportData } from '../../schemas/report';
 import type { Metrics, NodeResult } from '../../schemas/run';
 import { loadRunReport } from '../report/load';
 import { writeReport } from '../report/write';
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
+import { writeAtomic } from '../store/atomic';
 
 export function runDir(runId: string): string {
   // Run ids may contain '/' (workflow ids); keep one directory per run.

@@ -1,15 +1,10 @@
 // Writes a report's Markdown and HTML beside its data (atomically: temp name + rename).
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportDataInput } from '../../schemas/report';
+import { writeAtomic } from '../store/atomic';
 import { renderHtml } from './html';
 import { renderMarkdown } from './markdown';
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
 
 export interface ReportFiles {
   markdown: string;

@@ -151,8 +151,10 @@ describe('evalRun', { timeout: 300_000 }, () => {
     const samples = await readRows(saved.selection.tiny_world as never, { columns: ['mode', 'sample'] });
     expect(samples).toHaveLength(12 * 2 * 2);
     const md = readFileSync(join(r.report, '..', 'report.md'), 'utf8');
-    expect(md).toContain('| tiny_world | 50.0 | 100.0 | 75.0 |');
+    expect(md).toContain('### tiny_world\n\n| checkpoint | cot | code | auto |');
+    expect(md).toContain('| 0 | 50.0 | 100.0 | 75.0 |');
     expect(md).toContain('StrictAlign');
+    expect(readFileSync(join(r.report, '..', 'report.html'), 'utf8')).toContain('echarts');
 
     const desc = await handle.describe();
     expect(desc.searchAttributes.AutocodeRunId).toEqual(['eval-scripted']);
