@@ -27,6 +27,11 @@ export const SynthesizeParams = z.strictObject({
   reflective_weight: z.number().min(0).default(1),
   /** Lines of the failed attempt kept before the hint (the authors': 10). */
   cut_lines: z.number().int().min(1).default(10),
+  /**
+   * Also cut the failed attempt before the sentence stating its final answer, so the hint follows
+   * unfinished work (the authors keep 10 lines, which is the whole of a short attempt).
+   */
+  cut_answer: z.boolean().default(true),
   hint_after_cot: z.string().min(1).default(HINT_AFTER_COT),
   hint_after_code: z.string().min(1).default(HINT_AFTER_CODE),
   /** Also emit each exploratory sample of a dictated rollout on its original dictated prompt. */

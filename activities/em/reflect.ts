@@ -2,9 +2,21 @@
 // correct solution with the reference method.
 import type { Method } from './types';
 
-/** The first `lines` lines of a failed attempt, trailing newlines dropped (one separator follows). */
-export function cutAttempt(text: string, lines: number): string {
-  return text.split('\n').slice(0, lines).join('\n').replace(/\n+$/, '');
+/**
+ * A failed attempt cut short: its first `lines` lines and, with `dropAnswer`, nothing from the
+ * sentence that states its final answer on (a short attempt is otherwise whole, and the model learns
+ * to append the hint after finished answers, right ones included). Trailing whitespace is dropped
+ * (one separator follows).
+ */
+export function cutAttempt(text: string, lines: number, dropAnswer = false): string {
+  let cut = text.split('\n').slice(0, lines).join('\n');
+  const answer = dropAnswer ? cut.search(/The answer is|\\boxed\{/) : -1;
+  if (answer >= 0) {
+    const before = cut.slice(0, answer);
+    const sentence = before.lastIndexOf('. ');
+    cut = cut.slice(0, Math.max(sentence >= 0 ? sentence + 1 : 0, before.lastIndexOf('\n') + 1));
+  }
+  return cut.replace(/\s+$/, '');
 }
 
 /** The hint that follows a failed attempt with `failed` (it points to the other method). */

@@ -82,7 +82,7 @@ interface Prefix {
 function prefixOf(failed: RolloutForEm, params: SynthesizeParams, cache: Map<RolloutForEm, Prefix>): Prefix {
   let p = cache.get(failed);
   if (!p) {
-    const cut = cutAttempt(failed.response_text, params.cut_lines);
+    const cut = cutAttempt(failed.response_text, params.cut_lines, params.cut_answer);
     p = { cut, prefix: reflectivePrefix(cut, hintFor(failed.method, params)) };
     cache.set(failed, p);
   }

@@ -1,6 +1,7 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
 import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
+import { cutAttempt } from '../../activities/em/reflect';
 import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 
@@ -96,7 +97,8 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
         method,
         question: p.question,
         answer: p.answer,
-        attempt: failedAttempt(p, failed, rng),
+        // Cut as synthesize cuts by default: the hint follows the attempt's working, not its answer.
+        attempt: cutAttempt(failedAttempt(p, failed, rng), 10, true),
         response_text: `${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n ${p.demos[method]}`,
       });
     }

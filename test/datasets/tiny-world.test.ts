@@ -57,7 +57,9 @@ describe('the tiny world', () => {
       for (const d of reflective) {
         const failed = d.method === 'cot' ? 'code' : 'cot';
         expect(d.mode).toBe('native');
-        expect(boxed(d.attempt!)).not.toBe(d.answer);
+        // Cut before its (wrong) final answer, as synthesize cuts failed attempts.
+        expect(d.attempt).not.toMatch(/boxed|The answer is/);
+        expect(d.attempt!.length).toBeGreaterThan(0);
         expect(d.attempt!.includes('```python')).toBe(failed === 'code');
         expect(d.response_text.startsWith(`${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n `)).toBe(
           true,

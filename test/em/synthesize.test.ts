@@ -208,6 +208,19 @@ describe('reflective pieces', () => {
     expect(cutAttempt('a\nb\n\n', 10)).toBe('a\nb');
     expect(cutAttempt('', 10)).toBe('');
   });
+  it('cutAttempt with dropAnswer stops before the sentence stating the final answer', () => {
+    expect(cutAttempt('26 + 4 = 32. The answer is \\boxed{32}.', 10, true)).toBe('26 + 4 = 32.');
+    expect(cutAttempt('26 + 4 = 32. The answer is \\boxed{32}.', 10)).toBe(
+      '26 + 4 = 32. The answer is \\boxed{32}.',
+    );
+    const code = '```python\nprint(63 + 5)\n```\n```output\n71\n```\nThe answer is \\boxed{71}.';
+    expect(cutAttempt(code, 10, true)).toBe('```python\nprint(63 + 5)\n```\n```output\n71\n```');
+    expect(cutAttempt('so x = 3, \\boxed{3}', 10, true)).toBe('');
+    expect(cutAttempt('step 1\nstep 2\nstep 3\nThe answer is 4', 2, true)).toBe('step 1\nstep 2');
+    expect(cutAttempt('no answer here, cut by the budget', 10, true)).toBe(
+      'no answer here, cut by the budget',
+    );
+  });
   it('a token merged across the attempt/hint boundary is trained; attempt tokens are not', () => {
     expect(prefixColumns([1, 2, 3, 4, 5], [1, 2, 9]).loss_mask).toEqual([0, 0, 1, 1, 1]);
     expect(prefixColumns([1, 2, 3, 4, 5], [1, 2, 3]).loss_mask).toEqual([0, 0, 0, 1, 1]);
@@ -239,6 +252,7 @@ const arbParams = fc.record({
   max_per_query: fc.integer({ min: 1, max: 12 }),
   reflective_weight: fc.double({ min: 0, max: 3, noNaN: true }),
   cut_lines: fc.integer({ min: 1, max: 12 }),
+  cut_answer: fc.boolean(),
   replay_dictated: fc.boolean(),
   keep_other_correct: fc.boolean(),
   seed: fc.integer(),
@@ -349,6 +363,7 @@ describe('synthesize: properties', () => {
       fc.asyncProperty(arbCase, async (c) => {
         const { rows: out } = await run(c);
         const cutLines = c.params.cut_lines;
+        const cutAnswer = c.params.cut_answer;
         for (const r of out.filter((x) => x.kind === 'reflective')) {
           const mine = c.rows.filter((x) => x.query_id === r.query_id);
           const failedMethod = r.decision === 'cot' ? 'code' : 'cot';
@@ -373,7 +388,7 @@ describe('synthesize: properties', () => {
               (x) =>
                 x.method === failedMethod &&
                 x.reward === 0 &&
-                cutAttempt(x.response_text, cutLines) === attempt,
+                cutAttempt(x.response_text, cutLines, cutAnswer) === attempt,
             ),
           ).toBe(true);
           expect(attempt.split('\n').length).toBeLessThanOrEqual(cutLines);
