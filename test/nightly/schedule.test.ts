@@ -3,14 +3,14 @@
 // SGLang's protocol — the GPU cluster that would serve the checkpoint is not reachable here, so a
 // local server loads each night's checkpoint through the real reload call and answers as that
 // checkpoint would: the good one right, the worse one wrong. The second night must be marked.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldQueries } from '../../datasets/tiny-world/generate';
-import { TASK_QUEUES } from '../../schemas/queues';
 import type { NightlyEvalResult } from '../../workflows/nightly-eval';
 import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
 import type { TestServer } from '../helpers/stack';
@@ -23,7 +23,9 @@ const { createSchedule, listSchedules, scheduleId, triggerSchedule } = await imp
 );
 // Both read the var directory from the environment when first imported.
 const { spawnCpuWorker, startTestServer, stopProcess } = await import('../helpers/stack');
+const { ROOT } = await import('../../infra/paths');
 
+const run = promisify(execFile);
 const PER_FAMILY = 2;
 const RUN = 'trainer';
 
@@ -134,6 +136,32 @@ describe('nightly schedule', { timeout: 240_000 }, () => {
     expect(row?.calendar).toBe('03:30 daily Europe/Paris');
   });
 
+  it('the CLI lists, unpauses, pauses and deletes schedules, and names the existing ones on a typo', async () => {
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout } = await run(join(ROOT, 'bin', 'autocode'), ['schedule', ...args], {
+          env: { ...process.env, AUTOCODE_VAR: varDir, AUTOCODE_TEMPORAL_ADDRESS: server.address },
+        });
+        return { code: 0, out: stdout };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        return { code: e.code, out: `${e.stdout}${e.stderr}` };
+      }
+    };
+    expect((await cli('list')).out).toMatch(/^tiny\s+paused\s+03:30 daily Europe\/Paris .* REGRESSION/m);
+    expect((await cli('unpause', 'tiny')).code).toBe(0);
+    expect((await cli('list')).out).toMatch(/^tiny\s+active /m);
+    expect((await cli('pause', 'tiny')).code).toBe(0);
+    expect((await cli('list')).out).toMatch(/^tiny\s+paused /m);
+    const typo = await cli('trigger', 'tinny');
+    expect(typo.code).not.toBe(0);
+    expect(typo.out).toContain('no schedule named "tinny"; schedules: tiny');
+    expect((await cli('delete', 'tiny')).code).toBe(0);
+    expect((await cli('list')).out).toContain('no schedules');
+    // The history stays for the record.
+    expect(existsSync(join(varDir, 'nightly', 'tiny', 'history.json'))).toBe(true);
+  });
+
   it('refuses a schedule whose checkpoint or benchmark does not exist, creating nothing', async () => {
     const client = server.client;
     await expect(
@@ -149,6 +177,6 @@ describe('nightly schedule', { timeout: 240_000 }, () => {
         cron: '61 2 * * *',
       }),
     ).rejects.toThrow();
-    expect((await listSchedules(client)).map((s) => s.name)).toEqual(['tiny']);
+    expect((await listSchedules(client)).map((s) => s.name)).toEqual([]);
   });
 });
