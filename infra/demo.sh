@@ -12,5 +12,7 @@ bin/autocode up --detach
 bin/autocode smoke >/dev/null && echo "smoke: both workers answer"
 run="tiny-$(date -u +%Y%m%d-%H%M%S)"
 bin/autocode run tiny --id "$run"
-cat "var/runs/$run/report.md"
+runs="${AUTOCODE_VAR:-$ROOT/var}/runs/$run"
+cat "$runs/report.md"
+echo "HTML report: $runs/report.html"
 echo "Web UI: http://127.0.0.1:${AUTOCODE_UI_PORT:-8233}/namespaces/default/workflows/$run  (stop the stack with: bin/autocode down)"
