@@ -3,10 +3,10 @@
 // summary dataset. Everything is content-addressed and written shard by shard (resumable).
 import type { EvaluateParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
-import type { RolloutRow } from '../../schemas/rollout';
+import type { Mode, RolloutRow } from '../../schemas/rollout';
 import type { PolicyRef, QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
-import { runSharded, type ShardedResult } from '../pipeline/sharded';
+import { runSharded, type ShardedResult, type ShardedSpec } from '../pipeline/sharded';
 import { type RolloutDeps, runRolloutShard } from '../rollouts/shard';
 import { contentKey } from '../store/canonical';
 import { readRows } from '../store/reader';
@@ -62,14 +62,24 @@ export async function evaluateSet(job: EvalSetJob): Promise<EvalSetOutput> {
   return { results, labels };
 }
 
-function greedy(job: EvalSetJob): Promise<ShardedResult> {
+interface Sampling {
+  modes: Mode[];
+  samples: number;
+  temperature: number;
+  top_p: number;
+}
+
+/** One set's rollouts at `sampling` under the evaluation's budget, sharded and content-addressed. */
+function sampledSet(
+  job: EvalSetJob,
+  sampling: Sampling,
+  out: Pick<ShardedSpec<unknown>, 'kind' | 'producer' | 'shardSize' | 'tokensOf'> & {
+    toRows: (rows: RolloutRow[]) => Row[];
+  },
+): Promise<ShardedResult> {
   const { params, set } = job;
-  const gold = new Map(job.queries.map((q) => [q.query_id, q.answer]));
   const rolloutParams = {
-    modes: params.modes.map((m) => MODE_OF[m]),
-    samples: 1,
-    temperature: 0,
-    top_p: 1,
+    ...sampling,
     seed: 0,
     max_tokens: params.max_tokens,
     max_rounds: params.max_rounds,
@@ -78,58 +88,54 @@ function greedy(job: EvalSetJob): Promise<ShardedResult> {
   const keyParams = { ...rolloutParams, limit: params.limit ?? null, benchmark: set.name };
   const inputs = { queries: set.queries, policy: policyInput(job.policy) };
   return runSharded({
-    kind: 'eval_results',
-    key: contentKey({ producer: EVALUATE_PRODUCER, params: keyParams, inputs }),
-    producer: EVALUATE_PRODUCER,
+    kind: out.kind,
+    key: contentKey({ producer: out.producer, params: keyParams, inputs }),
+    producer: out.producer,
     params: keyParams,
     inputs,
     items: job.queries,
+    shardSize: out.shardSize,
+    ...(out.tokensOf ? { tokensOf: out.tokensOf } : {}),
+    runShard: async (items, _i, onQueryDone) =>
+      out.toRows(
+        await runRolloutShard(
+          items,
+          rolloutParams,
+          { iteration: job.iteration, policy: job.policy.key },
+          job.deps,
+          onQueryDone,
+        ),
+      ),
+  });
+}
+
+function greedy(job: EvalSetJob): Promise<ShardedResult> {
+  const gold = new Map(job.queries.map((q) => [q.query_id, q.answer]));
+  const sampling = { modes: job.params.modes.map((m) => MODE_OF[m]), samples: 1, temperature: 0, top_p: 1 };
+  return sampledSet(job, sampling, {
+    kind: 'eval_results',
+    producer: EVALUATE_PRODUCER,
     shardSize: 64,
-    runShard: async (items, _i, onQueryDone) => {
-      const rows = await runRolloutShard(
-        items,
-        rolloutParams,
-        { iteration: job.iteration, policy: job.policy.key },
-        job.deps,
-        onQueryDone,
-      );
-      return rows.map((r) => toEvalRow(r, set.name, gold.get(r.query_id) ?? '')) as unknown as Row[];
-    },
+    toRows: (rows) =>
+      rows.map((r) => toEvalRow(r, job.set.name, gold.get(r.query_id) ?? '')) as unknown as Row[],
   });
 }
 
 /** The Monte-Carlo samples behind selection labels: rollouts at the sampling temperature. */
 function selectionSamples(job: EvalSetJob): Promise<ShardedResult> {
-  const { params, set } = job;
-  const rolloutParams = {
-    modes: ['dictated_cot' as const, 'dictated_code' as const],
+  const { params } = job;
+  const sampling: Sampling = {
+    modes: ['dictated_cot', 'dictated_code'],
     samples: params.selection_labels,
     temperature: params.selection_temperature,
     top_p: params.selection_top_p,
-    seed: 0,
-    max_tokens: params.max_tokens,
-    max_rounds: params.max_rounds,
-    templates: params.templates,
   };
-  const keyParams = { ...rolloutParams, limit: params.limit ?? null, benchmark: set.name };
-  const inputs = { queries: set.queries, policy: policyInput(job.policy) };
-  return runSharded({
+  return sampledSet(job, sampling, {
     kind: 'rollouts',
-    key: contentKey({ producer: SELECTION_PRODUCER, params: keyParams, inputs }),
     producer: SELECTION_PRODUCER,
-    params: keyParams,
-    inputs,
-    items: job.queries,
     shardSize: 16,
     tokensOf: (r: Row) => (r.response_token_ids as number[]).length,
-    runShard: (items, _i, onQueryDone) =>
-      runRolloutShard(
-        items,
-        rolloutParams,
-        { iteration: job.iteration, policy: job.policy.key },
-        job.deps,
-        onQueryDone,
-      ) as Promise<Row[]>,
+    toRows: (rows) => rows as unknown as Row[],
   });
 }
 
