@@ -2,10 +2,11 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type * as cpuActivities from '../activities/index';
+import type { ResolvedNode } from '../pipelines/validate';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
-import type { PolicyRef } from '../schemas/run';
+import type { NodeRequest, NodeResult, PolicyRef } from '../schemas/run';
 
 export const RUN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId.name, 'KEYWORD');
 export const ITERATION = defineSearchAttributeKey(SEARCH_ATTRIBUTES.iteration.name, 'INT');
@@ -80,4 +81,19 @@ export async function servePolicy(
     await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
   }
   return endpoints(e.urls, e.model, e.max_concurrency);
+}
+
+/** What every node of a run sees beside its own parameters and inputs. */
+export type NodeContext = Pick<
+  NodeRequest,
+  'run_id' | 'iteration' | 'seed' | 'policy' | 'inference' | 'train' | 'eval'
+>;
+
+/** The request a node activity receives: the run's context, the node's parameters, its inputs. */
+export function nodeRequest(
+  ctx: NodeContext,
+  node: Pick<ResolvedNode, 'id' | 'uses' | 'params'>,
+  inputs: Record<string, NodeResult> = {},
+): NodeRequest {
+  return { ...ctx, node_id: node.id, uses: node.uses, params: node.params, inputs };
 }

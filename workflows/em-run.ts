@@ -20,7 +20,15 @@ import type { RunProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { Metrics, PolicyRef } from '../schemas/run';
-import { activityOptions, ITERATION, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
+import {
+  activityOptions,
+  ITERATION,
+  nodeRequest,
+  RUN_ID,
+  type ServeTarget,
+  STAGE,
+  servePolicy,
+} from './common';
 import { type IterationInput, iteration } from './iteration';
 
 export interface EmRunInput {
@@ -121,19 +129,8 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
     stage('evaluate starting policy');
     const metrics: Metrics = {};
     for (const node of evalNodes) {
-      const r = await cpu.evaluate({
-        run_id: runId,
-        iteration: 0,
-        seed: spec.seed,
-        node_id: node.id,
-        uses: node.uses,
-        params: node.params,
-        policy,
-        inference,
-        train: prepared.train,
-        eval: prepared.eval,
-        inputs: {},
-      });
+      const ctx = { run_id: runId, iteration: 0, seed: spec.seed, policy, inference };
+      const r = await cpu.evaluate(nodeRequest({ ...ctx, train: prepared.train, eval: prepared.eval }, node));
       await cpu.recordNode({ run_id: runId, iteration: 0, result: r });
       Object.assign(metrics, r.metrics);
     }

@@ -16,7 +16,7 @@ import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { NodeRequest, NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
-import { activityOptions, type ServeTarget, STAGE, servePolicy } from './common';
+import { activityOptions, nodeRequest, type ServeTarget, STAGE, servePolicy } from './common';
 
 export interface IterationInput {
   run_id: string;
@@ -71,19 +71,19 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
       const inputs = Object.fromEntries(needs.map((r) => [r.node_id, r]));
       // A node that consumes a checkpoint (evaluate after update) judges that checkpoint.
       const fresh = needs.find((r) => r.checkpoint)?.checkpoint;
-      const req: NodeRequest = {
-        run_id: input.run_id,
-        iteration: input.iteration,
-        seed: input.seed,
-        node_id: node.id,
-        uses: node.uses,
-        params: node.params,
-        policy: fresh ?? policy,
-        inference,
-        train: input.train,
-        eval: input.eval,
+      const req = nodeRequest(
+        {
+          run_id: input.run_id,
+          iteration: input.iteration,
+          seed: input.seed,
+          policy: fresh ?? policy,
+          inference,
+          train: input.train,
+          eval: input.eval,
+        },
+        node,
         inputs,
-      };
+      );
       state.nodes[node.id] = { uses: node.uses, state: 'running' };
       running.add(node.id);
       setStage();

@@ -6,6 +6,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
+import { isAlive } from '../../infra/stack-state';
 import type { DatasetKind, DatasetSchema, Row } from '../../schemas/datasets';
 import type { DatasetRef, InputRef, Manifest, ManifestFile, Producer } from '../../schemas/store';
 import { checkSchema, kindSchema } from './arrow-schema';
@@ -201,18 +202,10 @@ export class DatasetWriter {
       if (!name.startsWith(TEMP_PREFIX)) continue;
       const [host, pid] = name.split('.').slice(-3, -1);
       if (host !== hostTag()) continue;
-      if (!alive(Number(pid))) await rm(join(this.dir, name), { force: true });
+      // A malformed pid is treated as alive: never delete what might be another writer's.
+      const n = Number(pid);
+      if (Number.isInteger(n) && n > 0 && !isAlive(n)) await rm(join(this.dir, name), { force: true });
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
