@@ -30,32 +30,6 @@ registerReport(program);
 registerEval(program);
 registerSchedule(program);
 
-// Reserved layout, filled by later work: each says so until then instead of failing obscurely.
-const reserved: [string, string][] = [
-  ['run', 'start an EM run from a pipeline spec'],
-  ['resume', 'restart a failed run, reusing finished nodes and shards'],
-  ['watch', 'live progress of a run'],
-  ['runs', 'list runs'],
-  ['validate', 'validate a pipeline spec'],
-  ['exec', 'run Python from stdin in the sandbox'],
-  ['grade', 'grade JSON lines of {gold, pred|response}'],
-  ['eval', 'evaluate a checkpoint on benchmarks'],
-  ['schedule', 'nightly evaluation schedules'],
-  ['report', 'HTML and Markdown report of a run'],
-];
-const taken = new Set(program.commands.map((c) => c.name()));
-for (const [name, description] of reserved) {
-  if (taken.has(name)) continue;
-  program
-    .command(name)
-    .description(`${description} (not available yet)`)
-    .allowUnknownOption()
-    .action(() => {
-      console.error(`autocode ${name}: not available in this version yet`);
-      process.exitCode = 2;
-    });
-}
-
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`autocode: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;

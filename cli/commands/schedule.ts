@@ -256,19 +256,26 @@ export function register(program: Command): void {
     });
   schedule
     .command('pause <name>')
+    .description('stop starting nights (trigger still runs one)')
     .option('--note <text>', 'why', 'paused from the CLI')
     .action(async (name: string, o: { note: string }) => {
       await onSchedule(name, (h) => h.pause(o.note));
       console.log(`paused ${name}`);
     });
-  schedule.command('unpause <name>').action(async (name: string) => {
-    await onSchedule(name, (h) => h.unpause('unpaused from the CLI'));
-    console.log(`unpaused ${name}`);
-  });
-  schedule.command('delete <name>').action(async (name: string) => {
-    await onSchedule(name, (h) => h.delete());
-    console.log(`deleted ${name} (its history under var/nightly/ is kept)`);
-  });
+  schedule
+    .command('unpause <name>')
+    .description('start nights on the calendar again')
+    .action(async (name: string) => {
+      await onSchedule(name, (h) => h.unpause('unpaused from the CLI'));
+      console.log(`unpaused ${name}`);
+    });
+  schedule
+    .command('delete <name>')
+    .description('remove the schedule (its history under var/nightly/ stays)')
+    .action(async (name: string) => {
+      await onSchedule(name, (h) => h.delete());
+      console.log(`deleted ${name} (its history under var/nightly/ is kept)`);
+    });
   schedule
     .command('trigger <name>')
     .description('run a night now')
