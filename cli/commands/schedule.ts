@@ -144,7 +144,7 @@ function describeDays(ranges: { start: string; end: string }[]): string {
 export async function triggerSchedule(client: Client, name: string): Promise<string> {
   const handle = client.schedule.getHandle(scheduleId(name));
   const before = new Set(
-    (await describe(handle, name)).info.recentActions.map((a) => a.action.workflow.workflowId),
+    (await describe(client, name)).info.recentActions.map((a) => a.action.workflow.workflowId),
   );
   await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
   for (let i = 0; i < 150; i++) {
@@ -157,18 +157,15 @@ export async function triggerSchedule(client: Client, name: string): Promise<str
   throw new Error(`schedule ${name}: triggered, but no new run appeared within 30 s`);
 }
 
-async function describe(handle: ReturnType<Client['schedule']['getHandle']>, name: string) {
+/** The schedule's description; an unknown name is an error listing the schedules that exist. */
+async function describe(client: Client, name: string) {
   try {
-    return await handle.describe();
+    return await client.schedule.getHandle(scheduleId(name)).describe();
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw await unknownSchedule(name);
-    throw err;
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    const names = (await listSchedules(client).catch(() => [])).map((s) => s.name);
+    throw new Error(`no schedule named ${JSON.stringify(name)}; schedules: ${names.join(', ') || '(none)'}`);
   }
-}
-
-async function unknownSchedule(name: string): Promise<Error> {
-  const names = await withClient(async (c) => (await listSchedules(c)).map((s) => s.name)).catch(() => []);
-  return new Error(`no schedule named ${JSON.stringify(name)}; schedules: ${names.join(', ') || '(none)'}`);
 }
 
 async function onSchedule(
@@ -176,9 +173,8 @@ async function onSchedule(
   fn: (h: ReturnType<Client['schedule']['getHandle']>) => Promise<void>,
 ) {
   await withClient(async (client) => {
-    const handle = client.schedule.getHandle(scheduleId(name));
-    await describe(handle, name);
-    await fn(handle);
+    await describe(client, name);
+    await fn(client.schedule.getHandle(scheduleId(name)));
   });
 }
 
@@ -282,7 +278,6 @@ export function register(program: Command): void {
     .option('--no-wait', 'start it and return')
     .action(async (name: string, o: { wait: boolean }) => {
       await withClient(async (client) => {
-        await describe(client.schedule.getHandle(scheduleId(name)), name);
         const id = await triggerSchedule(client, name);
         console.log(`started ${id} (Web UI: workflow ${id})`);
         if (o.wait) printNight((await client.workflow.getHandle(id).result()) as NightlyEvalResult);
