@@ -22,8 +22,8 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
 lock_sum=$(sha256sum package-lock.json 2>/dev/null | cut -c1-16 || echo none)
 if [ ! -f node_modules/.autocode-lock ] || [ "$(cat node_modules/.autocode-lock)" != "$lock_sum" ]; then
   step "npm packages"
-  # npm install, not npm ci: the lock holds only this platform's optional packages, which npm ci rejects.
-  npm install --no-audit --no-fund --loglevel=error
+  # npm ci: the lock is complete (every platform's optional packages), so a fresh clone stays clean.
+  npm ci --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json | cut -c1-16 > node_modules/.autocode-lock
 fi
 
