@@ -1,5 +1,6 @@
 // Every activity the TypeScript worker registers on task queue `cpu`.
 
+export * from './ablation/index';
 export * from './eval/index';
 export * from './hub/activities';
 export { recordNightly, writeNightlyReport } from './nightly/activities';

@@ -1,5 +1,6 @@
 // The `autocode` command.
 import { Command } from 'commander';
+import { register as registerAblation } from './commands/ablation';
 import { register as registerEval } from './commands/eval';
 import { register as registerExec } from './commands/exec';
 import { register as registerGrade } from './commands/grade';
@@ -29,6 +30,7 @@ registerRuns(program);
 registerReport(program);
 registerEval(program);
 registerSchedule(program);
+registerAblation(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`autocode: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,4 +1,6 @@
 // Every workflow the TypeScript worker hosts (the bundler's entry point).
+
+export { ablationSweep } from './ablation-sweep';
 export { emRun } from './em-run';
 export { evalRun } from './eval-run';
 export { iteration } from './iteration';

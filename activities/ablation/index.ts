@@ -1,0 +1,2 @@
+// The ablation sweep's cpu activities.
+export { ablationPlan, writeAblationTable } from './activities';
