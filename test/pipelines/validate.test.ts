@@ -24,6 +24,8 @@ describe('pipeline specs', () => {
       'ablation-no-reflective.yaml',
       'ablation-plain-rl.yaml',
       'autocode.yaml',
+      'tiny-no-reflective.yaml',
+      'tiny-plain-rl.yaml',
       'tiny.yaml',
     ]);
     for (const f of specs) expect(() => loadSpec(join(ROOT, 'pipelines', f)), f).not.toThrow();
