@@ -1,0 +1,112 @@
+// The ablation sweep on a real dev server with the real TypeScript worker (a child process) and real
+// child emRuns, CPU only: every run serves a scripted policy through `inference.endpoints` and its DAG
+// is one evaluate node (the sweep's overrides), so a run takes seconds and its metrics are known by
+// construction. A second sweep under the same id skips the finished run and runs only the new one.
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyWorldQueries } from '../../datasets/tiny-world/generate';
+import type { AblationProgress, AblationResult, AblationSweepInput } from '../../schemas/ablation';
+import { TASK_QUEUES } from '../../schemas/queues';
+import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
+import { spawnCpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
+
+const PER_FAMILY = 3;
+const PROSE_RIGHT = new Set(['pick', 'compare']);
+const NATIVE_CODE = new Set(['add', 'compare']);
+
+describe('ablationSweep', { timeout: 300_000 }, () => {
+  let server: TestServer;
+  let model: CompletionsServer;
+  let varDir: string;
+  let cpu: ChildProcess;
+  let overrides: Record<string, unknown>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    varDir = mkdtempSync(join(tmpdir(), 'autocode-ablation-'));
+    const env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
+    cpu = spawnCpuWorker(server.address, 'ablation-cpu', env);
+    // The scripted policy of test/eval/eval-run.test.ts: programs always right, prose right on pick and
+    // compare; without a hint it writes code on add and compare, prose on mul and pick.
+    const queries = tinyWorldQueries({ seed: 3, per_family: PER_FAMILY, split: 'test' });
+    model = await startCompletionsServer({
+      script: ({ prompt }) => {
+        const q = queries
+          .filter((x) => prompt.includes(x.question))
+          .sort((a, b) => b.question.length - a.question.length)[0];
+        if (!q) return ' I do not know.';
+        const family = q.source.split('/')[1] as string;
+        if (prompt.includes('```output')) return ` The answer is \\boxed{${q.answer}}.`;
+        const code = prompt.includes("Let's write a program.")
+          ? true
+          : prompt.includes("Let's reason step by step.")
+            ? false
+            : NATIVE_CODE.has(family);
+        if (code) return `\`\`\`python\nprint(${JSON.stringify(q.answer)})\n\`\`\`\n\`\`\`output`;
+        return ` The answer is \\boxed{${PROSE_RIGHT.has(family) ? q.answer : '-1'}}.`;
+      },
+    });
+    // A checkpoint given by path is only stamped (the scripted server answers for it).
+    const checkpoint = join(varDir, 'scripted-checkpoint');
+    mkdirSync(checkpoint, { recursive: true });
+    writeFileSync(join(checkpoint, 'config.json'), '{}');
+    overrides = {
+      policy: { checkpoint },
+      inference: { endpoints: [model.url], model: 'scripted', max_concurrency: 8 },
+      'queries.train': [{ tiny_world: { seed: 2, per_family: 1 } }],
+      'queries.eval': [{ tiny_world: { seed: 3, per_family: PER_FAMILY, split: 'test' } }],
+      'iteration.nodes': [{ id: 'evaluate', uses: 'evaluate' }],
+    };
+  });
+  afterAll(async () => {
+    await model?.close();
+    if (cpu) await stopProcess(cpu);
+    await server?.stop();
+  });
+
+  const sweep = async (input: AblationSweepInput) => {
+    const handle = await server.client.workflow.start('ablationSweep', {
+      taskQueue: TASK_QUEUES.cpu,
+      workflowId: 'abl',
+      args: [input],
+    });
+    const result = (await handle.result()) as AblationResult;
+    return { result, progress: await handle.query<AblationProgress>('progress') };
+  };
+
+  it('runs each (method, seed) as a child emRun, skips finished runs on a re-run, writes the table', async () => {
+    const base = { seeds: [0], iterations: 1, selection_labels: 2, overrides };
+    const first = await sweep({ ...base, methods: ['autocode'] });
+    expect(first.progress.runs.map((r) => [r.run_id, r.state])).toEqual([['abl-autocode-s0', 'done']]);
+    const report = join(varDir, 'runs', 'abl-autocode-s0', 'report.json');
+    const finishedAt = statSync(report).mtimeMs;
+    const child = await server.client.workflow.getHandle('abl-autocode-s0').describe();
+
+    const second = await sweep({ ...base, methods: ['autocode', 'plain_rl'] });
+    expect(second.progress.runs.map((r) => [r.run_id, r.state])).toEqual([
+      ['abl-autocode-s0', 'skipped'],
+      ['abl-plain_rl-s0', 'done'],
+    ]);
+    // The finished run was not started again: same Temporal run, report untouched.
+    expect((await server.client.workflow.getHandle('abl-autocode-s0').describe()).runId).toBe(child.runId);
+    expect(statSync(report).mtimeMs).toBe(finishedAt);
+
+    // 12 queries, 3 per family: cot right on pick + compare (6/12), code everywhere, auto right on
+    // add, compare (code) and pick (prose) = 9/12; gain 0.75 − 1 = −25 points; auto code rate 6/12;
+    // selection labels (k = 2): add, mul -> code, pick, compare -> tie; label-code queries choosing
+    // code: add only -> acc_code 0.5, no label-cot class -> mAcc 0.5. Both iterations serve the same
+    // script, so it0 = it1 = 75.0.
+    const md = readFileSync(second.result.table_md, 'utf8');
+    expect(md).toBe(second.result.markdown);
+    const json = JSON.parse(readFileSync(second.result.table_json, 'utf8'));
+    const strict = json.sets[0].rows[0].last.strict_align as number;
+    expect(typeof strict).toBe('number');
+    for (const method of ['autocode', 'plain_rl'])
+      expect(md).toContain(`| ${method} | 0 | 75.0 | 75.0 | -25.0 | 50.0 | 50.0 | ${(strict * 100).toFixed(1)} |`);
+    expect(md).toContain(`| **plain_rl** | mean ± sd (1) | 75.0 | 75.0 | -25.0 | 50.0 | 50.0 |`);
+    expect(second.result.table_md).toBe(join(varDir, 'ablations', 'abl', 'table.md'));
+  });
+});
