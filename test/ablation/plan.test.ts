@@ -65,14 +65,20 @@ describe('ablation plan', () => {
     expect(synth(3)?.reflective).toBe(false);
     expect(synth(6)).toMatchObject({ reflective: false, replay_dictated: false, keep_other_correct: true });
     // Plain RL samples native only: its estimate has no dictated evidence.
-    expect(specs[6]?.iteration.nodes.filter((n) => n.uses === 'rollouts').map((n) => n.params.modes)).toEqual([
-      ['native'],
-    ]);
+    expect(specs[6]?.iteration.nodes.filter((n) => n.uses === 'rollouts').map((n) => n.params.modes)).toEqual(
+      [['native']],
+    );
   });
 
   it('bootstraps once per seed when asked', () => {
-    const runs = planRuns(AblationSweepInput.parse({ bootstrap: 'per_seed', methods: ['autocode'] }), 'abl', never);
-    const seeds = runs.map(resolved).map((s) => ('bootstrap' in s.policy ? s.policy.bootstrap.with.seed : null));
+    const runs = planRuns(
+      AblationSweepInput.parse({ bootstrap: 'per_seed', methods: ['autocode'] }),
+      'abl',
+      never,
+    );
+    const seeds = runs
+      .map(resolved)
+      .map((s) => ('bootstrap' in s.policy ? s.policy.bootstrap.with.seed : null));
     expect(seeds).toEqual([0, 1, 2]);
   });
 
@@ -92,7 +98,10 @@ describe('ablation plan', () => {
     write({ input }, done);
     expect(runFinished(root, run, 2)).toBe(true);
     // Overrides recorded in another key order are the same input.
-    write({ input: { ...input, overrides: Object.fromEntries(Object.entries(run.overrides).reverse()) } }, done);
+    write(
+      { input: { ...input, overrides: Object.fromEntries(Object.entries(run.overrides).reverse()) } },
+      done,
+    );
     expect(runFinished(root, run, 2)).toBe(true);
     write({ input: { ...input, overrides: { ...run.overrides, seed: 5 } } }, done);
     expect(runFinished(root, run, 2)).toBe(false); // another seed

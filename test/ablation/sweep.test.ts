@@ -1,18 +1,22 @@
 // The ablation sweep on a real dev server with the real TypeScript worker (a child process) and real
 // child emRuns, CPU only: every run serves a scripted policy through `inference.endpoints` and its DAG
 // is one evaluate node (the sweep's overrides), so a run takes seconds and its metrics are known by
-// construction. A second sweep under the same id skips the finished run and runs only the new one.
-import type { ChildProcess } from 'node:child_process';
+// construction. A second sweep under the same id, started with `bin/autocode ablation`, skips the
+// finished run and runs only the new one.
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldQueries } from '../../datasets/tiny-world/generate';
+import { ROOT } from '../../infra/paths';
 import type { AblationProgress, AblationResult, AblationSweepInput } from '../../schemas/ablation';
 import { TASK_QUEUES } from '../../schemas/queues';
 import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
 import { spawnCpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
 
+const run = promisify(execFile);
 const PER_FAMILY = 3;
 const PROSE_RIGHT = new Set(['pick', 'compare']);
 const NATIVE_CODE = new Set(['add', 'compare']);
@@ -23,11 +27,12 @@ describe('ablationSweep', { timeout: 300_000 }, () => {
   let varDir: string;
   let cpu: ChildProcess;
   let overrides: Record<string, unknown>;
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     server = await startTestServer();
     varDir = mkdtempSync(join(tmpdir(), 'autocode-ablation-'));
-    const env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
+    env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
     cpu = spawnCpuWorker(server.address, 'ablation-cpu', env);
     // The scripted policy of test/eval/eval-run.test.ts: programs always right, prose right on pick and
     // compare; without a hint it writes code on add and compare, prose on mul and pick.
@@ -85,7 +90,25 @@ describe('ablationSweep', { timeout: 300_000 }, () => {
     const finishedAt = statSync(report).mtimeMs;
     const child = await server.client.workflow.getHandle('abl-autocode-s0').describe();
 
-    const second = await sweep({ ...base, methods: ['autocode', 'plain_rl'] });
+    // The re-run through the command line, as a user resumes: same id, one more method.
+    const cli = await run(
+      join(ROOT, 'bin', 'autocode'),
+      [
+        'ablation',
+        ...['--id', 'abl', '--seeds', '0', '--methods', 'autocode,plain_rl', '--iterations', '1'],
+        ...['--selection-labels', '2'],
+        ...Object.entries(overrides).flatMap(([k, v]) => ['-s', `${k}=${JSON.stringify(v)}`]),
+      ],
+      { cwd: ROOT, env: { ...process.env, ...env, AUTOCODE_TEMPORAL_ADDRESS: server.address } },
+    );
+    expect(cli.stdout).toContain('runs: abl-autocode-s0, abl-plain_rl-s0');
+    expect(cli.stdout).toContain('finished already (skipped): abl-autocode-s0');
+    const handle = server.client.workflow.getHandle('abl');
+    const second = {
+      result: (await handle.result()) as AblationResult,
+      progress: await handle.query<AblationProgress>('progress'),
+    };
+    expect(cli.stdout).toContain(second.result.markdown);
     expect(second.progress.runs.map((r) => [r.run_id, r.state])).toEqual([
       ['abl-autocode-s0', 'skipped'],
       ['abl-plain_rl-s0', 'done'],
@@ -105,7 +128,9 @@ describe('ablationSweep', { timeout: 300_000 }, () => {
     const strict = json.sets[0].rows[0].last.strict_align as number;
     expect(typeof strict).toBe('number');
     for (const method of ['autocode', 'plain_rl'])
-      expect(md).toContain(`| ${method} | 0 | 75.0 | 75.0 | -25.0 | 50.0 | 50.0 | ${(strict * 100).toFixed(1)} |`);
+      expect(md).toContain(
+        `| ${method} | 0 | 75.0 | 75.0 | -25.0 | 50.0 | 50.0 | ${(strict * 100).toFixed(1)} |`,
+      );
     expect(md).toContain(`| **plain_rl** | mean ± sd (1) | 75.0 | 75.0 | -25.0 | 50.0 | 50.0 |`);
     expect(second.result.table_md).toBe(join(varDir, 'ablations', 'abl', 'table.md'));
   });

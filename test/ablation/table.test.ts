@@ -1,7 +1,12 @@
 // The ablation table from hand-built run records: every cell and every mean ± sd below is worked out
 // by hand in the comments (sample sd, n − 1).
 import { describe, expect, it } from 'vitest';
-import { type AblationRecord, ablationTable, renderAblationMarkdown, stat } from '../../activities/ablation/table';
+import {
+  type AblationRecord,
+  ablationTable,
+  renderAblationMarkdown,
+  stat,
+} from '../../activities/ablation/table';
 import type { Metrics } from '../../schemas/run';
 
 /** tiny_world metrics of one evaluation (plus a family group, which the table must ignore). */
