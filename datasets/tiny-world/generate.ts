@@ -1,7 +1,7 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
 import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
-import { cutAttempt } from '../../activities/em/reflect';
+import { failedAttemptText } from '../../activities/em/reflect';
 import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 
@@ -97,8 +97,12 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
         method,
         question: p.question,
         answer: p.answer,
-        // Cut as synthesize cuts by default: the hint follows the attempt's working, not its answer.
-        attempt: cutAttempt(failedAttempt(p, failed, rng), 10, true),
+        // As synthesize shows failed attempts by default: prose cut before its answer, a program whole.
+        attempt: failedAttemptText(failedAttempt(p, failed, rng), failed, {
+          cut_lines: 10,
+          cut_answer: true,
+          cut_code: false,
+        }),
         response_text: `${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n ${p.demos[method]}`,
       });
     }

@@ -57,8 +57,13 @@ describe('the tiny world', () => {
       for (const d of reflective) {
         const failed = d.method === 'cot' ? 'code' : 'cot';
         expect(d.mode).toBe('native');
-        // Cut before its (wrong) final answer, as synthesize cuts failed attempts.
-        expect(d.attempt).not.toMatch(/boxed|The answer is/);
+        // As synthesize shows failed attempts: prose cut before its (wrong) final answer; a program
+        // whole, through its output block and (wrong) answer (the authors'), no block left open.
+        if (failed === 'cot') expect(d.attempt).not.toMatch(/boxed|The answer is/);
+        else {
+          expect(d.attempt).toMatch(/```python\n[\s\S]*\n```\n```output\n[\s\S]*\n```\n[\s\S]*\\boxed\{/);
+          expect(boxed(d.attempt!)).not.toBe(d.answer);
+        }
         expect(d.attempt!.length).toBeGreaterThan(0);
         expect(d.attempt!.includes('```python')).toBe(failed === 'code');
         expect(d.response_text.startsWith(`${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n `)).toBe(
