@@ -62,9 +62,17 @@ export function tinyWorldQueries(opts: { seed: number; per_family: number; split
 }
 
 /**
- * Bootstrap demonstrations: per family, a third without a method hint (half cot, half code, so the
- * bootstrapped model starts with no preference on any family and EM must learn one), a third
- * dictated cot, a third dictated code.
+ * Whether the j-th native demonstration of a family uses code: exactly `share` of any prefix (up to
+ * one), evenly spread, so a small share still appears throughout the set.
+ */
+export function nativeUsesCode(j: number, share: number): boolean {
+  return Math.floor((j + 1) * share) > Math.floor(j * share);
+}
+
+/**
+ * Bootstrap demonstrations: per family, a third without a method hint (code in the family's
+ * `nativeCodeShare` of them: the native prior EM starts from), a third dictated cot, a third dictated
+ * code.
  */
 export function tinyWorldDemonstrations(opts: { seed: number; per_family: number }): Demonstration[] {
   const rows: Demonstration[] = [];
@@ -74,7 +82,11 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
       const p = f.make(rng);
       const mode: Mode = (['native', 'dictated_cot', 'dictated_code'] as const)[i % 3] as Mode;
       const method: Method =
-        mode === 'dictated_cot' ? 'cot' : mode === 'dictated_code' ? 'code' : i % 6 < 3 ? 'cot' : 'code';
+        mode === 'dictated_cot'
+          ? 'cot'
+          : mode === 'dictated_code' || nativeUsesCode(Math.floor(i / 3), f.nativeCodeShare)
+            ? 'code'
+            : 'cot';
       rows.push({
         query_id: `tiny/demos/${opts.seed}/${f.name}/${i}`,
         family: f.name,
