@@ -16,7 +16,7 @@ import type { Rng } from './rng';
 export type Method = 'cot' | 'code';
 
 /** Bump on any change to what the families generate: it is part of every tiny-world content key. */
-export const TINY_WORLD_VERSION = '5';
+export const TINY_WORLD_VERSION = '6';
 
 export interface Problem {
   question: string;
