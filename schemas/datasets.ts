@@ -95,13 +95,18 @@ export const ESTIMATES: DatasetSchema = {
 
 export const TRAIN: DatasetSchema = {
   kind: 'train',
-  version: 1,
+  version: 2,
   columns: [
     col('sample_id', 'utf8', 'unique id of the training sample'),
     col('query_id', 'utf8', 'the query'),
     col('kind', 'utf8', 'exploratory | reflective'),
     col('decision', 'utf8', 'cot | code: the reference decision it follows'),
     col('replay', 'bool', 'a copy of an exploratory sample on its original dictated prompt'),
+    col(
+      'rescore',
+      'bool',
+      'trained in another context than its behaviour log-probs were sampled in (dictated rollout on the no-hint prompt, reflective sample)',
+    ),
     col('prompt_token_ids', 'list<int32>', 'prompt tokens'),
     col('response_token_ids', 'list<int32>', 'response tokens'),
     col('loss_mask', 'list<int8>', '1 where the loss applies'),

@@ -55,6 +55,12 @@ const trainShape = {
   seed: z.number().int().default(0),
   /** A step checkpoint every this many optimizer steps (and at cancellation). */
   checkpoint_every: z.number().int().min(1).default(50),
+  /**
+   * How a step's token losses become one loss. sample_mean: each sample's token mean, then the mean
+   * over the step's sequences (the authors'); token_mean: the mean over every loss-bearing token of
+   * the step (longer responses weigh more).
+   */
+  loss_reduction: z.enum(['sample_mean', 'token_mean']).default('token_mean'),
 };
 
 export const SftHyper = z
@@ -70,8 +76,17 @@ export const SftHyper = z
 export const UpdateHyper = z
   .object({
     ...trainShape,
-    // The authors' settings: lr 2e-5, cosine, 3% warm-up, one epoch.
+    // The authors' settings: lr 2e-5, cosine, 3% warm-up, one epoch, 128 sequences per optimizer
+    // step (16 per pass x 8 passes), AdamW beta2 0.999, no weight decay, per-sample token-mean loss.
+    grad_accum: z.number().int().min(1).default(8),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    loss_reduction: z.enum(['sample_mean', 'token_mean']).default('sample_mean'),
     lr: z.number().gt(0).default(2e-5),
+    /**
+     * lr of the updates from the second EM iteration on (the authors use a separate, smaller one for
+     * the consecutive iterations); unset: `lr` in every iteration.
+     */
+    lr_later: z.number().gt(0).optional(),
     /** clamp_above: rho detached and clamped above at ratio_upper (the authors'); ppo: symmetric clipped surrogate. */
     ratio_clip: z.enum(['clamp_above', 'ppo']).default('clamp_above'),
     ratio_upper: z.number().min(1).default(1.2),
@@ -125,6 +140,8 @@ export const PolicyUpdateInput = z
     /** Train set: prompt_token_ids, response_token_ids, loss_mask, behavior_logprobs, advantage (, weight). */
     train: DatasetRef,
     hyper: UpdateHyper.prefault({}),
+    /** The EM iteration this update belongs to (1-based): from 2 on, `hyper.lr_later` applies. */
+    iteration: z.number().int().min(1).default(1),
   })
   .strict();
 export type PolicyUpdateInput = z.input<typeof PolicyUpdateInput>;

@@ -141,7 +141,12 @@ async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResul
       // Every query was dropped (all wrong or all right): nothing to learn, the policy stays.
       return nodeResult(req, 'checkpoint', { metrics: { skipped: 'empty train set', steps: 0 } });
     }
-    const out = await gpu.policy_update({ policy: req.policy, train, hyper: req.params });
+    const out = await gpu.policy_update({
+      policy: req.policy,
+      train,
+      hyper: req.params,
+      iteration: req.iteration,
+    });
     const key = out.checkpoint.key ?? out.checkpoint.sha256 ?? out.checkpoint.uri;
     return nodeResult(req, 'checkpoint', {
       checkpoint: { uri: out.checkpoint.uri, key },

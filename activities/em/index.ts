@@ -3,7 +3,7 @@ export { emInputError } from './errors';
 export { estimate, estimateQuery } from './estimate';
 export * from './params';
 export { drawDecision, nativePrior, reference } from './reference';
-export { cutAttempt, hintFor, reflectivePrefix } from './reflect';
+export { closeFences, cutAttempt, failedAttemptText, hintFor, reflectivePrefix } from './reflect';
 export { type SynthesizeOptions, type SynthesizeStats, synthesize, synthesizeWithStats } from './synthesize';
 export * from './types';
 export { clip, whiten } from './whiten';

@@ -25,28 +25,39 @@ export const SynthesizeParams = z.strictObject({
   /** Selected samples per query (replay copies not counted). */
   max_per_query: z.number().int().min(1).default(8),
   reflective_weight: z.number().min(0).default(1),
-  /** Lines of the failed attempt kept before the hint (the authors': 10). */
+  /** Lines of a failed prose attempt kept before the hint (the authors': 10). */
   cut_lines: z.number().int().min(1).default(10),
   /**
-   * Also cut the failed attempt before the sentence stating its final answer, so the hint follows
-   * unfinished work (the authors keep 10 lines, which is the whole of a short attempt).
+   * Also cut a failed prose attempt before the sentence stating its final answer, so the hint
+   * follows unfinished work (our deviation: the authors keep 10 lines, which is the whole of a short
+   * attempt, and the tiny model learned to apologise after finished answers).
    */
   cut_answer: z.boolean().default(true),
+  /**
+   * Cut failed code attempts too (by cut_lines and cut_answer; an open code block is then closed).
+   * false (the authors'): a failed program is kept whole, through its output and final answer.
+   */
+  cut_code: z.boolean().default(false),
   hint_after_cot: z.string().min(1).default(HINT_AFTER_COT),
   hint_after_code: z.string().min(1).default(HINT_AFTER_CODE),
   /** Also emit each exploratory sample of a dictated rollout on its original dictated prompt. */
   replay_dictated: z.boolean().default(true),
   /**
-   * Keep correct rollouts of the non-reference method as exploratory candidates (they carry
-   * reward 1 too). false keeps only the reference method's rollouts plus the other method's failures.
+   * Outcome RL (the plain-RL ablation): every rollout, of either method, is an exploratory
+   * candidate. false (the paper's): only rollouts whose method is the reference decision are.
    */
-  keep_other_correct: z.boolean().default(true),
+  keep_other_correct: z.boolean().default(false),
   /**
    * Emit incorrect samples too, with their negative whitened advantages. false emits only correct
    * ones (weights still whitened over every candidate): in the tiny world, negative samples pushed
    * down the shared end-of-answer tokens until responses stopped ending.
    */
   negative_samples: z.boolean().default(true),
+  /**
+   * A query whose every candidate is correct: 'keep' (the authors') trains it with advantage +1
+   * (whitening would give 0); 'drop' leaves it out.
+   */
+  all_correct: z.enum(['keep', 'drop']).default('keep'),
   seed: z.number().int(),
   /** Whitened advantages are clipped to [-adv_clip, adv_clip] (the authors': 2). */
   adv_clip: z.number().gt(0).default(2),

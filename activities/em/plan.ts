@@ -18,7 +18,7 @@ export interface QueryPlan {
   native_prompt: number[];
   /** Selected samples: reflective first, then exploratory in shuffled order. */
   selected: PlannedSample[];
-  /** Whitened rewards before clipping, aligned with `selected`. */
+  /** Whitened rewards before clipping (over the query's whole candidate pool), aligned with `selected`. */
   whitened: number[];
   /** Clipped advantages, aligned with `selected`. */
   advantages: number[];
@@ -67,7 +67,15 @@ export function rewardOf(s: PlannedSample): number {
   return s.kind === 'reflective' ? 1 : s.source.reward;
 }
 
-/** Plans one query. `rows` are the query's validated rollouts, `decision` its reference decision. */
+/**
+ * Plans one query. `rows` are the query's validated rollouts, `decision` its reference decision.
+ *
+ * The candidate pool is the drawn reflective samples (reward 1) plus every exploratory candidate
+ * (rollouts whose method is the decision; every rollout with `keep_other_correct`). The query is
+ * judged and whitened on that pool, before subsampling: an all-wrong pool is dropped, an all-correct
+ * one gets advantage +1 (or is dropped with `all_correct: 'drop'`). Then the reflective samples and a
+ * seeded shuffle of the emittable exploratory candidates fill `max_per_query`.
+ */
 export function planQuery(
   query_id: string,
   rows: readonly RolloutForEm[],
@@ -92,40 +100,46 @@ export function planQuery(
       });
     }
   }
-  const exploratory: PlannedSample[] = [];
-  if (params.exploratory) {
-    for (const r of rows) {
-      if (r.method === decision || r.reward === 0 || params.keep_other_correct) {
-        exploratory.push({ kind: 'exploratory', source: r });
-      }
-    }
-  }
-  const room = params.max_per_query - reflective.length;
-  const rng = new Rng([params.seed, query_id, 'exploratory']);
-  const selected = [
-    ...reflective,
-    ...rng.pick(exploratory.length, room).map((i) => exploratory[i] as PlannedSample),
-  ];
-
-  const rewards = selected.map(rewardOf);
-  let dropped: DropReason | null = null;
-  if (selected.length === 0) dropped = 'no_candidates';
-  else if (rewards.every((r) => r === 0)) dropped = 'all_wrong';
-  else if (rewards.every((r) => r === 1)) dropped = 'all_correct';
-  const pool = dropped ? [] : whiten(rewards);
-  // Rewards are whitened over the whole pool; without negative samples only the correct ones are
-  // emitted (the paper's synthesized set), each weighted by how rare success was for its query.
-  const kept = dropped
-    ? []
-    : selected.map((_, i) => i).filter((i) => params.negative_samples || rewards[i] === 1);
-  const whitened = kept.map((i) => pool[i] as number);
-  return {
+  // The reference decision chooses the exploratory samples (the paper's "restricting training
+  // samples to those methodology choices with higher utility"); the other method's failures are
+  // only read, as reflective attempts.
+  const exploratory: PlannedSample[] = params.exploratory
+    ? rows
+        .filter((r) => r.method === decision || params.keep_other_correct)
+        .map((r) => ({ kind: 'exploratory', source: r }))
+    : [];
+  const pool = [...reflective, ...exploratory];
+  const rewards = pool.map(rewardOf);
+  const empty: QueryPlan = {
     query_id,
     decision,
     native_prompt,
-    selected: kept.map((i) => selected[i] as PlannedSample),
+    selected: [],
+    whitened: [],
+    advantages: [],
+    dropped: null,
+  };
+  if (pool.length === 0) return { ...empty, dropped: 'no_candidates' };
+  if (rewards.every((r) => r === 0)) return { ...empty, dropped: 'all_wrong' };
+  const allCorrect = rewards.every((r) => r === 1);
+  if (allCorrect && params.all_correct === 'drop') return { ...empty, dropped: 'all_correct' };
+  // All correct: the authors' +1 (whitening would give 0 and no gradient).
+  const values = allCorrect ? rewards.map(() => 1) : whiten(rewards);
+  // Without negative samples only correct ones are emitted (the paper's synthesized set), each
+  // weighted by how rare success was in its query's pool.
+  const emittable = (i: number) => params.negative_samples || rewards[i] === 1;
+  const candidates = exploratory.map((_, j) => reflective.length + j).filter(emittable);
+  const room = Math.max(0, params.max_per_query - reflective.length);
+  const rng = new Rng([params.seed, query_id, 'exploratory']);
+  const chosen = [
+    ...reflective.map((_, i) => i),
+    ...rng.pick(candidates.length, room).map((k) => candidates[k] as number),
+  ];
+  const whitened = chosen.map((i) => values[i] as number);
+  return {
+    ...empty,
+    selected: chosen.map((i) => pool[i] as PlannedSample),
     whitened,
     advantages: whitened.map((a) => clip(a, params.adv_clip)),
-    dropped,
   };
 }

@@ -1,12 +1,25 @@
-// Self-reflective responses: a failed attempt cut short, the hint for the failed method, then a
-// correct solution with the reference method.
+// Self-reflective responses: a failed attempt (prose cut short, a program whole), the hint for
+// the failed method, then a correct solution with the reference method.
 import type { Method } from './types';
+
+/** Lines that open or close a fenced block (```python, ```output, ```). */
+const FENCE = /^\s*```/;
+
+/**
+ * The text with no fenced block left open: a text that ends inside a block (cut inside a program,
+ * or a response truncated by the token budget) gets a closing fence, so the hint that follows is
+ * prose and not part of the program.
+ */
+export function closeFences(text: string): string {
+  const open = text.split('\n').filter((l) => FENCE.test(l)).length % 2 === 1;
+  return open ? `${text}\n\`\`\`` : text;
+}
 
 /**
  * A failed attempt cut short: its first `lines` lines and, with `dropAnswer`, nothing from the
  * sentence that states its final answer on (a short attempt is otherwise whole, and the model learns
  * to append the hint after finished answers, right ones included). Trailing whitespace is dropped
- * (one separator follows).
+ * (one separator follows); an open fenced block is closed.
  */
 export function cutAttempt(text: string, lines: number, dropAnswer = false): string {
   let cut = text.split('\n').slice(0, lines).join('\n');
@@ -16,7 +29,22 @@ export function cutAttempt(text: string, lines: number, dropAnswer = false): str
     const sentence = before.lastIndexOf('. ');
     cut = cut.slice(0, Math.max(sentence >= 0 ? sentence + 1 : 0, before.lastIndexOf('\n') + 1));
   }
-  return cut.replace(/\s+$/, '');
+  return closeFences(cut.replace(/\s+$/, ''));
+}
+
+export interface CutOptions {
+  cut_lines: number;
+  cut_answer: boolean;
+  cut_code: boolean;
+}
+
+/**
+ * The failed attempt as the reflective sample shows it. Prose is cut (`cutAttempt`); a program is
+ * kept whole through its output and final answer, as the authors do, unless `cut_code`.
+ */
+export function failedAttemptText(text: string, method: Method, opts: CutOptions): string {
+  if (method === 'code' && !opts.cut_code) return closeFences(text.replace(/\s+$/, ''));
+  return cutAttempt(text, opts.cut_lines, opts.cut_answer);
 }
 
 /** The hint that follows a failed attempt with `failed` (it points to the other method). */

@@ -5,7 +5,7 @@ import { emInputError } from './errors';
 import { groupByQuery } from './group';
 import { resolveSynthesizeParams, type SynthesizeParams, type SynthesizeParamsInput } from './params';
 import { planQuery, type QueryPlan } from './plan';
-import { cutAttempt, hintFor, prefixColumns, reflectivePrefix } from './reflect';
+import { failedAttemptText, hintFor, prefixColumns, reflectivePrefix } from './reflect';
 import { stableId } from './rng';
 import {
   type EstimateRow,
@@ -82,7 +82,7 @@ interface Prefix {
 function prefixOf(failed: RolloutForEm, params: SynthesizeParams, cache: Map<RolloutForEm, Prefix>): Prefix {
   let p = cache.get(failed);
   if (!p) {
-    const cut = cutAttempt(failed.response_text, params.cut_lines, params.cut_answer);
+    const cut = failedAttemptText(failed.response_text, failed.method, params);
     p = { cut, prefix: reflectivePrefix(cut, hintFor(failed.method, params)) };
     cache.set(failed, p);
   }
@@ -124,6 +124,8 @@ function assemble(
           ...base,
           kind: 'reflective',
           replay: false,
+          // The correct solution was sampled without the failed attempt and hint before it.
+          rescore: true,
           prompt_token_ids: plan.native_prompt,
           response_token_ids: p.ids.concat(correct.response_token_ids),
           loss_mask: p.loss_mask.concat(correct.loss_mask),
@@ -143,6 +145,8 @@ function assemble(
         ...base,
         kind: 'exploratory',
         replay,
+        // A dictated rollout trained on the no-hint prompt: its log-probs were for another prompt.
+        rescore: !replay && src.mode !== 'native',
         prompt_token_ids: replay ? src.prompt_token_ids : plan.native_prompt,
         response_token_ids: src.response_token_ids,
         loss_mask: src.loss_mask,

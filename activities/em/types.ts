@@ -55,6 +55,12 @@ export interface TrainRow {
   decision: Method;
   /** A copy of an exploratory sample on its original dictated prompt. */
   replay: boolean;
+  /**
+   * The training context differs from the one `behavior_logprobs` were sampled in (a dictated
+   * rollout on the no-hint prompt, every reflective sample): the update must rescore it under the
+   * iteration's starting policy. false for native exploratory rows and replay rows.
+   */
+  rescore: boolean;
   prompt_token_ids: number[];
   response_token_ids: number[];
   loss_mask: number[];

@@ -16,7 +16,7 @@ import { writeDataset } from '../store/writer';
 import { nodeInputError } from './errors';
 import { datasetsOf, readAll } from './inputs';
 
-export const SYNTHESIZE_PRODUCER = { activity: 'synthesize', version: '1' };
+export const SYNTHESIZE_PRODUCER = { activity: 'synthesize', version: '2' };
 const COLUMNS = [
   'query_id',
   'mode',

@@ -198,7 +198,7 @@ def main() -> None:
     hyper = {
         "device": device, "dtype": "auto", "epochs": 1, "max_steps": 2, "batch_size": preset["micro"],
         "grad_accum": preset["batch"] // preset["micro"], "warmup_ratio": 0.03, "weight_decay": 0.0,
-        "beta1": 0.9, "beta2": 0.95, "grad_clip": 1.0, "max_length": preset["prompt"] + preset["response"],
+        "beta1": 0.9, "beta2": 0.999, "loss_reduction": "sample_mean", "grad_clip": 1.0, "max_length": preset["prompt"] + preset["response"],
         "seed": 0, "checkpoint_every": 10**9, "lr": 2e-5, "ratio_clip": "clamp_above", "ratio_upper": 1.2,
         "ppo_epsilon": 0.2,
     }  # fmt: skip

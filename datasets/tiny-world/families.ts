@@ -7,12 +7,16 @@
 //               20 tokens); code must restate the whole list in its program (about 80 tokens), which
 //               does not fit the tiny run's 64-token budget (pipelines/tiny.yaml) - no filtering fixes that.
 //   compare   - prose copies the larger of two numbers; code writes max(...) and copies the output back.
+// The native demonstrations (no method hint) set the bootstrapped model's native prior. On `mul` and
+// `pick` it is skewed hard toward the family's worse method (2% code on mul, 98% code on pick): the
+// situation the paper argues plain RL cannot handle, since native samples rarely try the better
+// method, while dictated rollouts show its value (arXiv 2502.00691, the exploration argument).
 import type { Rng } from './rng';
 
 export type Method = 'cot' | 'code';
 
 /** Bump on any change to what the families generate: it is part of every tiny-world content key. */
-export const TINY_WORLD_VERSION = '4';
+export const TINY_WORLD_VERSION = '6';
 
 export interface Problem {
   question: string;
@@ -24,6 +28,8 @@ export interface Family {
   name: string;
   /** The method the family is built to favour (for documentation and tests). */
   favours: Method;
+  /** Share of the native (no-hint) demonstrations that use code: the bootstrapped model's prior. */
+  nativeCodeShare: number;
   make(rng: Rng): Problem;
 }
 
@@ -38,6 +44,7 @@ export function codeDemo(program: string, output: string, answer: string): strin
 export const FAMILIES: readonly Family[] = [
   {
     name: 'add',
+    nativeCodeShare: 0.5,
     favours: 'code',
     make(rng) {
       const a = rng.int(10, 99);
@@ -55,6 +62,7 @@ export const FAMILIES: readonly Family[] = [
   },
   {
     name: 'mul',
+    nativeCodeShare: 0.02,
     favours: 'code',
     make(rng) {
       const a = rng.int(100, 999);
@@ -73,6 +81,7 @@ export const FAMILIES: readonly Family[] = [
   },
   {
     name: 'pick',
+    nativeCodeShare: 0.98,
     favours: 'cot',
     make(rng) {
       const nums = Array.from({ length: PICK_LENGTH }, () => rng.int(10, 99));
@@ -91,6 +100,7 @@ export const FAMILIES: readonly Family[] = [
   },
   {
     name: 'compare',
+    nativeCodeShare: 0.5,
     favours: 'cot',
     make(rng) {
       const a = rng.int(10, 99);

@@ -1,7 +1,7 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
 import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
-import { cutAttempt } from '../../activities/em/reflect';
+import { failedAttemptText } from '../../activities/em/reflect';
 import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 
@@ -62,9 +62,17 @@ export function tinyWorldQueries(opts: { seed: number; per_family: number; split
 }
 
 /**
- * Bootstrap demonstrations: per family, a third without a method hint (half cot, half code, so the
- * bootstrapped model starts with no preference on any family and EM must learn one), a third
- * dictated cot, a third dictated code.
+ * Whether the j-th native demonstration of a family uses code: exactly `share` of any prefix (up to
+ * one), evenly spread, so a small share still appears throughout the set.
+ */
+export function nativeUsesCode(j: number, share: number): boolean {
+  return Math.floor((j + 1) * share) > Math.floor(j * share);
+}
+
+/**
+ * Bootstrap demonstrations: per family, a third without a method hint (code in the family's
+ * `nativeCodeShare` of them: the native prior EM starts from), a third dictated cot, a third dictated
+ * code.
  */
 export function tinyWorldDemonstrations(opts: { seed: number; per_family: number }): Demonstration[] {
   const rows: Demonstration[] = [];
@@ -74,7 +82,11 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
       const p = f.make(rng);
       const mode: Mode = (['native', 'dictated_cot', 'dictated_code'] as const)[i % 3] as Mode;
       const method: Method =
-        mode === 'dictated_cot' ? 'cot' : mode === 'dictated_code' ? 'code' : i % 6 < 3 ? 'cot' : 'code';
+        mode === 'dictated_cot'
+          ? 'cot'
+          : mode === 'dictated_code' || nativeUsesCode(Math.floor(i / 3), f.nativeCodeShare)
+            ? 'code'
+            : 'cot';
       rows.push({
         query_id: `tiny/demos/${opts.seed}/${f.name}/${i}`,
         family: f.name,
@@ -97,8 +109,12 @@ export function tinyWorldDemonstrations(opts: { seed: number; per_family: number
         method,
         question: p.question,
         answer: p.answer,
-        // Cut as synthesize cuts by default: the hint follows the attempt's working, not its answer.
-        attempt: cutAttempt(failedAttempt(p, failed, rng), 10, true),
+        // As synthesize shows failed attempts by default: prose cut before its answer, a program whole.
+        attempt: failedAttemptText(failedAttempt(p, failed, rng), failed, {
+          cut_lines: 10,
+          cut_answer: true,
+          cut_code: false,
+        }),
         response_text: `${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n ${p.demos[method]}`,
       });
     }

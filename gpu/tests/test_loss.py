@@ -10,8 +10,9 @@ import torch
 
 from autocode_gpu.checkpoint import load_policy
 from autocode_gpu.examples import Example, collate
-from autocode_gpu.loss import LossStats, offpolicy_loss, sequence_logprobs, sft_loss
-from autocode_gpu.trainer import data_order, lr_at, train
+from autocode_gpu.loss import LossStats, offpolicy_loss, reduce_loss, sequence_logprobs, sft_loss
+from autocode_gpu.policy import update_hyper
+from autocode_gpu.trainer import data_order, lr_at, normalizers, train
 
 # Three response tokens: pi_theta = 0.5, 0.25, 0.8; behaviour mu = 0.4, 0.5, 0.1; the third is tool output.
 PI = [0.5, 0.25, 0.8]
@@ -104,6 +105,7 @@ def test_one_step_raises_positive_and_lowers_negative_samples(ckpt_a: Path) -> N
         "weight_decay": 0.0,
         "beta1": 0.9,
         "beta2": 0.95,
+        "loss_reduction": "sample_mean",
         "grad_clip": 1.0,
         "max_length": 256,
         "seed": 0,
@@ -127,3 +129,76 @@ def test_nan_behaviour_logprob_means_ratio_one() -> None:
     assert float(loss.detach()) == pytest.approx(
         -(2.0 * 1.0 * math.log(0.5) + 2.0 * 0.5 * math.log(0.25)) / 2
     )
+
+
+def test_sample_mean_weighs_each_response_once_token_mean_each_token() -> None:
+    # Sample A has 1 loss token (loss 3), sample B has 3 (losses 1, 2, 6) and one masked token (100).
+    per_token = torch.tensor([[3.0, 100.0, 100.0, 100.0], [1.0, 2.0, 6.0, 100.0]])
+    mask = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+    a = Example([1], [5], [1.0], None, 1.0)
+    b = Example([1], [5, 6, 7, 8], [1.0, 1.0, 1.0, 0.0], None, 1.0)
+    # sample_mean: (3/1 + (1+2+6)/3) / 2 = (3 + 3) / 2 = 3; divisors N_i * B = 1*2, 3*2.
+    assert normalizers([a, b], "sample_mean") == [2.0, 6.0]
+    assert float(reduce_loss(per_token, mask, torch.tensor([2.0, 6.0]))) == pytest.approx(3.0)
+    # token_mean: (3 + 1 + 2 + 6) / 4 = 3; here equal by construction, so change A's loss to 7:
+    per_token[0, 0] = 7.0
+    assert float(reduce_loss(per_token, mask, torch.tensor([2.0, 6.0]))) == pytest.approx((7 + 3) / 2)
+    assert normalizers([a, b], "token_mean") == [4.0, 4.0]
+    assert float(reduce_loss(per_token, mask, torch.tensor([4.0, 4.0]))) == pytest.approx((7 + 9) / 4)
+    with pytest.raises(ValueError, match="loss_reduction"):
+        normalizers([a], "token_sum")
+
+
+def _two_examples(tok) -> list[Example]:
+    prompt = tok("User: What is 2 + 3?\nAssistant:")["input_ids"]
+    short = tok(" 5.")["input_ids"]
+    long = tok(" 2 + 3 = 5. The answer is \\boxed{5}.")["input_ids"]
+    return [
+        Example(prompt, short, [1.0] * len(short), [float("nan")] * len(short), 1.0),
+        Example(prompt, long, [1.0] * len(long), [float("nan")] * len(long), -0.5),
+    ]
+
+
+@pytest.mark.parametrize("reduction", ["sample_mean", "token_mean"])
+def test_accumulated_micro_batches_equal_one_big_batch(ckpt_a: Path, tmp_path: Path, reduction: str) -> None:
+    # One step over the same two samples, as 2 passes of 1 and as 1 pass of 2: the same weights.
+    weights = []
+    for bs, accum in ((1, 2), (2, 1)):
+        model, tok = load_policy(ckpt_a, "cpu", "float32")
+        hyper = {
+            "device": "cpu", "dtype": "float32", "epochs": 1, "batch_size": bs, "grad_accum": accum,
+            "warmup_ratio": 0.0, "weight_decay": 0.0, "beta1": 0.9, "beta2": 0.999,
+            "loss_reduction": reduction, "grad_clip": 1e9, "max_length": 256, "seed": 0,
+            "checkpoint_every": 100, "lr": 1e-3, "ratio_clip": "clamp_above", "ratio_upper": 1.2,
+            "ppo_epsilon": 0.2,
+        }  # fmt: skip
+        train(model, _two_examples(tok), hyper, "update", tmp_path / f"w{bs}{reduction}", tok.pad_token_id)
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.allclose(weights[0], weights[1], atol=1e-6)
+
+
+def test_the_reduction_changes_the_update(ckpt_a: Path, tmp_path: Path) -> None:
+    # A short and a long response: sample_mean gives the short one's tokens more weight than
+    # token_mean, so one step moves the weights differently (a reduction ignored would not).
+    moved = {}
+    for reduction in ("sample_mean", "token_mean"):
+        model, tok = load_policy(ckpt_a, "cpu", "float32")
+        hyper = {
+            "device": "cpu", "dtype": "float32", "epochs": 1, "batch_size": 2, "grad_accum": 1,
+            "warmup_ratio": 0.0, "weight_decay": 0.0, "beta1": 0.9, "beta2": 0.999,
+            "loss_reduction": reduction, "grad_clip": 1e9, "max_length": 256, "seed": 0,
+            "checkpoint_every": 100, "lr": 1e-3, "ratio_clip": "clamp_above", "ratio_upper": 1.2,
+            "ppo_epsilon": 0.2,
+        }  # fmt: skip
+        train(model, _two_examples(tok), hyper, "update", tmp_path / reduction, tok.pad_token_id)
+        moved[reduction] = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert not torch.allclose(moved["sample_mean"], moved["token_mean"], atol=1e-6)
+
+
+def test_lr_later_applies_from_the_second_iteration() -> None:
+    hyper = {"lr": 2e-5, "lr_later": 1e-5, "beta2": 0.999}
+    assert update_hyper(hyper, 1) == {"lr": 2e-5, "beta2": 0.999}
+    assert update_hyper(hyper, 2) == {"lr": 1e-5, "beta2": 0.999}
+    assert update_hyper(hyper, 3)["lr"] == 1e-5
+    # Unset: every iteration trains (and is keyed) with lr, like iteration 1.
+    assert update_hyper({"lr": 2e-5}, 2) == update_hyper({"lr": 2e-5}, 1) == {"lr": 2e-5}

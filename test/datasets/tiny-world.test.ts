@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
 import { FAMILIES, family } from '../../datasets/tiny-world/families';
 import {
+  nativeUsesCode,
   REFLECTIVE_EVERY,
   tinyWorldDemonstrations,
   tinyWorldQueries,
@@ -34,7 +35,25 @@ describe('the tiny world', () => {
     }
   });
 
-  it('demonstrations are a third per mode, native split evenly between methods, all correct', () => {
+  it("native demonstrations use code in each family's share: the prior skewed against the better method", () => {
+    // 7,500 per family (the tiny spec) -> 2,500 native each: 50% on add/compare; on mul 2% = 50
+    // programs; on pick 98% = 2,450 programs (so 50 in prose).
+    const demos = tinyWorldDemonstrations({ seed: 1, per_family: 7500 });
+    const codeShare = (name: string) => {
+      const native = demos.filter((d) => d.family === name && d.mode === 'native' && d.attempt === null);
+      expect(native).toHaveLength(2500);
+      return native.filter((d) => d.method === 'code').length;
+    };
+    expect([codeShare('add'), codeShare('mul'), codeShare('pick'), codeShare('compare')]).toEqual([
+      1250, 50, 2450, 1250,
+    ]);
+    expect(family('mul').favours).toBe('code');
+    expect(family('pick').favours).toBe('cot');
+    // Evenly spread: the first 100 native demonstrations of mul hold 2 programs, not 0 or 50.
+    expect(Array.from({ length: 100 }, (_, j) => nativeUsesCode(j, 0.02)).filter(Boolean)).toHaveLength(2);
+  });
+
+  it('demonstrations are a third per mode, all correct', () => {
     const demos = tinyWorldDemonstrations({ seed: 3, per_family: 60 });
     for (const f of FAMILIES) {
       const mine = demos.filter((d) => d.family === f.name && d.attempt === null);
@@ -43,7 +62,7 @@ describe('the tiny world', () => {
       expect(mine.filter((d) => d.mode === 'dictated_code').every((d) => d.method === 'code')).toBe(true);
       const native = mine.filter((d) => d.mode === 'native');
       expect(native).toHaveLength(20);
-      expect(native.filter((d) => d.method === 'code')).toHaveLength(10);
+      expect(native.filter((d) => d.method === 'code')).toHaveLength(Math.floor(20 * f.nativeCodeShare)); // floor(n * share) by construction;
       for (const d of mine) expect(boxed(d.response_text)).toBe(d.answer);
     }
   });
@@ -57,8 +76,13 @@ describe('the tiny world', () => {
       for (const d of reflective) {
         const failed = d.method === 'cot' ? 'code' : 'cot';
         expect(d.mode).toBe('native');
-        // Cut before its (wrong) final answer, as synthesize cuts failed attempts.
-        expect(d.attempt).not.toMatch(/boxed|The answer is/);
+        // As synthesize shows failed attempts: prose cut before its (wrong) final answer; a program
+        // whole, through its output block and (wrong) answer (the authors'), no block left open.
+        if (failed === 'cot') expect(d.attempt).not.toMatch(/boxed|The answer is/);
+        else {
+          expect(d.attempt).toMatch(/```python\n[\s\S]*\n```\n```output\n[\s\S]*\n```\n[\s\S]*\\boxed\{/);
+          expect(boxed(d.attempt!)).not.toBe(d.answer);
+        }
         expect(d.attempt!.length).toBeGreaterThan(0);
         expect(d.attempt!.includes('```python')).toBe(failed === 'code');
         expect(d.response_text.startsWith(`${failed === 'cot' ? HINT_AFTER_COT : HINT_AFTER_CODE}\n `)).toBe(

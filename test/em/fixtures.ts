@@ -8,7 +8,10 @@ export const decode = (ids: readonly number[]): string => Buffer.from(ids).toStr
 
 const PROMPT_TAG: Record<Mode, number> = { native: 0, dictated_cot: 1, dictated_code: 2 };
 
-/** A rollout with consistent columns: byte tokens of the text, loss 0 on an "output" line. */
+/**
+ * A rollout with consistent columns: byte tokens of the text, loss 0 on tool output. A code
+ * rollout is a program of `lines` lines in a ```python block, its ```output block, then the answer.
+ */
 export function rollout(
   query_id: string,
   mode: Mode,
@@ -18,20 +21,39 @@ export function rollout(
   lines = 3,
 ): RolloutForEm {
   const body = Array.from({ length: lines }, (_, i) => `${method} ${mode} ${sample} line ${i}`);
-  const response_text = `${body.join('\n')}\n\\boxed{${reward}}`;
+  const response_text =
+    method === 'code'
+      ? `\`\`\`python\n${body.join('\n')}\n\`\`\`\n\`\`\`output\n${reward}\n\`\`\`\nThe answer is \\boxed{${reward}}.`
+      : `${body.join('\n')}\n\\boxed{${reward}}`;
+  return withText(
+    {
+      query_id,
+      mode,
+      sample,
+      method,
+      reward,
+      prompt_token_ids: [...Buffer.from(`${query_id}|${PROMPT_TAG[mode]}`, 'utf8')],
+      response_text: '',
+      response_token_ids: [],
+      loss_mask: [],
+      behavior_logprobs: [],
+    },
+    response_text,
+  );
+}
+
+/** The rollout with another response text; token columns recomputed (loss 0 inside ```output). */
+export function withText(row: RolloutForEm, response_text: string): RolloutForEm {
   const response_token_ids = [...Buffer.from(response_text, 'utf8')];
-  const n = response_token_ids.length;
+  const out = Buffer.from('```output\n').length;
+  const start = response_text.indexOf('```output\n');
+  const end = start < 0 ? -1 : response_text.indexOf('```', start + out);
   return {
-    query_id,
-    mode,
-    sample,
-    method,
-    reward,
-    prompt_token_ids: [...Buffer.from(`${query_id}|${PROMPT_TAG[mode]}`, 'utf8')],
+    ...row,
     response_text,
     response_token_ids,
-    // Tool output in the middle for code responses: loss 0 there.
-    loss_mask: response_token_ids.map((_, i) => (method === 'code' && i > n / 3 && i < n / 2 ? 0 : 1)),
+    // Tool output tokens (bytes; the fixtures' texts are ASCII): loss 0 there.
+    loss_mask: response_token_ids.map((_, i) => (start >= 0 && i >= start + out && i < end ? 0 : 1)),
     behavior_logprobs: response_token_ids.map((_, i) => -0.05 * ((i % 7) + 1)),
   };
 }

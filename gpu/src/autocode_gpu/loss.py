@@ -5,7 +5,11 @@ Per response token t of sample i, with behaviour log-prob log mu (recorded at ge
     rho_it = exp(log pi_theta(y_it) - log mu(y_it))
     clamp_above (authors): loss_it = -A_i * min(rho_it, clip_max).detach() * log pi_theta(y_it)
     ppo (option):          loss_it = -min(rho_it * A_i, clip(rho_it, 1 - eps, 1 + eps) * A_i)
-    loss = sum_it mask_it * loss_it / N,   N = loss-bearing tokens of the whole optimizer step
+    sample_mean (authors): loss = (1/B) sum_i (1/N_i) sum_t mask_it * loss_it
+    token_mean (option):   loss = sum_it mask_it * loss_it / N
+
+with B the sequences of the whole optimizer step, N_i the loss-bearing tokens of sample i and N those
+of the whole step (so gradient accumulation equals one big batch in both forms).
 
 A_i is the sample's advantage times its weight. Both forms have the gradient A * rho * grad log pi
 while the ratio is inside the clip range. SFT is the special case rho = 1: -A_i * log pi_theta.
@@ -35,12 +39,24 @@ def sequence_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tens
     return -nll.view(b, t)
 
 
+Normalizer = float | torch.Tensor
+
+
+def reduce_loss(per_token: torch.Tensor, mask: torch.Tensor, normalizer: Normalizer) -> torch.Tensor:
+    """Sum of masked token losses divided by ``normalizer``: one float for the whole micro-batch
+    (token_mean), or one divisor per sample, shape [B] (sample_mean)."""
+    if isinstance(normalizer, torch.Tensor):
+        per_sample = (per_token * mask).sum(dim=-1)
+        return (per_sample / normalizer.to(per_sample.device, per_sample.dtype).clamp(min=1.0)).sum()
+    return (per_token * mask).sum() / max(normalizer, 1.0)
+
+
 def offpolicy_loss(
     logp: torch.Tensor,
     behavior: torch.Tensor,
     mask: torch.Tensor,
     coef: torch.Tensor,
-    normalizer: float,
+    normalizer: Normalizer,
     clip: str = "clamp_above",
     clip_max: float = 1.2,
     ppo_epsilon: float = 0.2,
@@ -72,8 +88,10 @@ def offpolicy_loss(
             stats.ratio_sum += float((ratio * on).sum())
             stats.clipped += int((clipped & on).sum())
             stats.tokens += int(on.sum())
-    return (per_token * mask).sum() / max(normalizer, 1.0)
+    return reduce_loss(per_token, mask, normalizer)
 
 
-def sft_loss(logp: torch.Tensor, mask: torch.Tensor, coef: torch.Tensor, normalizer: float) -> torch.Tensor:
-    return (-coef.unsqueeze(-1).to(logp.dtype) * logp * mask).sum() / max(normalizer, 1.0)
+def sft_loss(
+    logp: torch.Tensor, mask: torch.Tensor, coef: torch.Tensor, normalizer: Normalizer
+) -> torch.Tensor:
+    return reduce_loss(-coef.unsqueeze(-1).to(logp.dtype) * logp, mask, normalizer)

@@ -190,9 +190,19 @@ def run_sft(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard =
     return {"checkpoint": ref, "metrics": _metrics(result, len(examples), skipped, False)}
 
 
+def update_hyper(hyper: dict[str, Any], iteration: int) -> dict[str, Any]:
+    """The hyper-parameters one update trains with: ``lr_later`` replaces ``lr`` from the second EM
+    iteration on (the authors' separate lr for consecutive iterations). Keyed as resolved, so an update
+    whose effective settings are the same finds the same checkpoint."""
+    out = {k: v for k, v in hyper.items() if k != "lr_later"}
+    if iteration >= 2 and hyper.get("lr_later") is not None:
+        out["lr"] = hyper["lr_later"]
+    return out
+
+
 def run_update(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
     req = with_defaults("PolicyUpdateInput", payload)
-    hyper = req["hyper"]
+    hyper = update_hyper(req["hyper"], req["iteration"])
     train_ref = dataset_ref(req["train"], "train dataset")
     policy_dir, policy_id = checkpoint_identity(req["policy"])
     inputs = {"train": train_ref, "policy": policy_id}

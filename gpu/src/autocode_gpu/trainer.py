@@ -1,7 +1,8 @@
 """The training loop shared by SFT and the off-policy update.
 
 AdamW, cosine schedule with linear warm-up, gradient accumulation (the loss of a step is normalised
-by the loss-bearing tokens of the whole step, so accumulation equals one big batch), bf16 autocast
+over the whole step - per sample then over its sequences, or over its loss-bearing tokens - so
+accumulation equals one big batch), bf16 autocast
 on CUDA / float32 on CPU, and step checkpoints (weights + optimizer + step) in a work directory: a
 killed run resumes from its last saved step with the same data order, not from step 0.
 """
@@ -77,6 +78,20 @@ def plan_steps(n: int, hyper: dict[str, Any]) -> int:
     if hyper.get("max_steps"):
         steps = min(steps, int(hyper["max_steps"]))
     return steps
+
+
+def normalizers(chosen: list[Example], reduction: str) -> list[float]:
+    """The divisor of each example's summed token loss within one optimizer step.
+
+    sample_mean (the authors'): each sample's token mean, then the mean over the step's sequences, so
+    a long response weighs as much as a short one. token_mean: every loss-bearing token of the step
+    weighs the same (longer responses dominate)."""
+    if reduction == "sample_mean":
+        return [float(sum(e.mask)) * len(chosen) for e in chosen]
+    if reduction == "token_mean":
+        total = float(sum(sum(e.mask) for e in chosen))
+        return [total] * len(chosen)
+    raise ValueError(f"unknown loss_reduction {reduction!r} (sample_mean | token_mean)")
 
 
 def latest_step(work_dir: Path) -> tuple[int, Path | None]:
@@ -157,13 +172,14 @@ def train(
         while step < total:
             chosen = [examples[i] for i in order[step * bs : (step + 1) * bs]]
             chosen.sort(key=lambda e: e.length)  # similar lengths per micro-batch: less padding
-            normalizer = sum(sum(e.mask) for e in chosen)
+            divisors = normalizers(chosen, hyper["loss_reduction"])
             lr = lr_at(step, total, hyper["lr"], warmup)
             for g in optimizer.param_groups:
                 g["lr"] = lr
             step_loss = 0.0
             for k in range(0, len(chosen), mbs):
                 batch = collate(chosen[k : k + mbs], pad_id).to(device)
+                normalizer = torch.tensor(divisors[k : k + mbs], dtype=torch.float32)
                 with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
                     logp = sequence_logprobs(model, batch.input_ids, batch.attention_mask)
                 if objective == "sft":
