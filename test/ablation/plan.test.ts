@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ablationPlan } from '../../activities/ablation/activities';
 import { planRuns, runFinished, runSpecRaw } from '../../activities/ablation/plan';
+import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import { validateSpec } from '../../pipelines/validate';
 import { AblationSweepInput } from '../../schemas/ablation';
 
@@ -68,6 +69,25 @@ describe('ablation plan', () => {
     expect(specs[6]?.iteration.nodes.filter((n) => n.uses === 'rollouts').map((n) => n.params.modes)).toEqual(
       [['native']],
     );
+  });
+
+  it('differs from tiny.yaml only where the ablation says (so a change to tiny.yaml shows here)', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: parsed YAML documents, compared field by field
+    const raw = (name: string): any => {
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      const s = structuredClone(readSpecFile(resolveSpecPath(name))) as any;
+      delete s.name;
+      delete s.description;
+      delete s.defaults.evaluate.selection_labels; // the sweep sets it on every run
+      return s;
+    };
+    const tiny = raw('tiny');
+    const noRefl = raw('tiny-no-reflective');
+    expect(noRefl.defaults.synthesize.reflective).toBe(false);
+    delete noRefl.defaults.synthesize.reflective;
+    expect(noRefl).toEqual(tiny);
+    const plain = raw('tiny-plain-rl');
+    expect({ ...plain, iteration: null }).toEqual({ ...tiny, iteration: null });
   });
 
   it('bootstraps once per seed when asked', () => {
