@@ -24,6 +24,7 @@ describe('pipeline specs', () => {
       'ablation-no-reflective.yaml',
       'ablation-plain-rl.yaml',
       'autocode.yaml',
+      'code4math.yaml',
       'tiny.yaml',
     ]);
     for (const f of specs) expect(() => loadSpec(join(ROOT, 'pipelines', f)), f).not.toThrow();
