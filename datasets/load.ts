@@ -72,7 +72,7 @@ function getSplit(b: Benchmark, split: string): BenchmarkSplit {
   return s;
 }
 
-function parseJsonl(text: string, origin: string): Raw[] {
+export function parseJsonl(text: string, origin: string): Raw[] {
   const rows: Raw[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -85,7 +85,7 @@ function parseJsonl(text: string, origin: string): Raw[] {
   return rows;
 }
 
-function parseParquet(bytes: Uint8Array, origin: string): Raw[] {
+export function parseParquet(bytes: Uint8Array, origin: string): Raw[] {
   try {
     const table = arrow.tableFromIPC(pw.readParquet(bytes).intoIPCStream());
     return table.toArray().map((r) => r.toJSON() as Raw);

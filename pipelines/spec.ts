@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SftHyper } from '../schemas/policy';
 import { NODE_KINDS, type NodeKindName } from './node-kinds';
+import { BaseModel, DemonstrationsSource } from './policy-source';
 
 const Identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower_snake_case (a-z, 0-9, _)');
 const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like "30s", "10m" or "2h"');
@@ -69,7 +70,23 @@ export const PolicySource = z.union([
         .strict(),
     })
     .strict(),
+  // Code4Math: SFT of any base (a Hub model or a checkpoint) on CoT and code demonstrations, then EM.
+  z
+    .object({
+      base: BaseModel,
+      /** Hub bases only: branch, tag or commit. */
+      revision: z.string().default('main'),
+      sft: z
+        .object({
+          demonstrations: DemonstrationsSource,
+          /** SFT hyper-parameters (the policy worker's). */
+          with: SftHyper.prefault({}),
+        })
+        .strict(),
+    })
+    .strict(),
 ]);
+export type PolicySource = z.infer<typeof PolicySource>;
 
 export const InferenceSpec = z.union([
   z

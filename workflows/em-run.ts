@@ -1,5 +1,5 @@
 // An EM run, startable from the Web UI with one JSON object: validate the spec and prepare the query
-// sets, bootstrap or load the initial policy and serve it, evaluate it (iteration 0), then one child
+// sets, bootstrap (tiny world, or Code4Math: SFT of a base) or load the initial policy and serve it, evaluate it (iteration 0), then one child
 // `iteration` workflow per EM step, each passing its new policy on, and finally the report.
 // Every node's output is content-addressed in the store, so running the same input again (resume)
 // reuses whatever finished.
@@ -201,6 +201,27 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
   const gpu = proxyActivities<GpuActivities>(
     activityOptions(TASK_QUEUES.gpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
   );
+  if ('sft' in source) {
+    // Code4Math: the base (pulled from the Hub, or the checkpoint prepareRun found) fine-tuned on the
+    // demonstrations. Content-addressed on the worker by (hyper, demonstrations, base): a rerun is a
+    // cache hit, an interrupted one resumes from its last step checkpoint.
+    const base = prepared.base;
+    if (!base) throw new Error('a Code4Math policy needs its base resolved by prepareRun');
+    let basePolicy: PolicyRef;
+    if ('hub' in base) {
+      const cpu = proxyActivities<typeof cpuActivities>(
+        activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
+      );
+      const ref = await cpu.hubPull({ repo: base.hub, type: 'model', revision: base.revision });
+      basePolicy = { uri: ref.uri, key: ref.key };
+    } else basePolicy = base.checkpoint;
+    const out = await gpu.policy_sft({
+      demonstrations: prepared.demonstrations,
+      base_policy: basePolicy,
+      hyper: source.sft.with,
+    });
+    return { uri: out.checkpoint.uri, key: out.checkpoint.key ?? out.checkpoint.uri };
+  }
   const out = await gpu.policy_sft({ demonstrations: prepared.demonstrations, hyper: source.bootstrap.with });
   return { uri: out.checkpoint.uri, key: out.checkpoint.key ?? out.checkpoint.uri };
 }

@@ -1,7 +1,8 @@
 // Every evaluation metric, computed from result rows in one pure function (no I/O): greedy Pass@1 and
 // code rate per (set, mode), the auto mode's gain over the best dictated mode, and, given Monte-Carlo
 // selection samples, the selection metrics of the paper (mAcc, per-class accuracy, accuracy within
-// correct selections, StrictAlign / AllowCode / MisAlign). Key names: docs/evaluation.md.
+// correct selections, and the alignment split of the correct auto responses: StrictAlign / AllowCode /
+// MisAlign, paper §3.3). Key names and the reasoning behind each definition: docs/evaluation.md.
 import type { Method } from '../../schemas/rollout';
 import type { Metrics } from '../../schemas/run';
 import type { EvalMode, EvalResultRow, SelectionSample, SummaryRow } from './types';
@@ -20,6 +21,28 @@ export function labelOf(p_cot: number, p_code: number): SelectionLabel {
   if (p_code > p_cot) return 'code';
   if (p_cot > p_code) return 'cot';
   return 'tie';
+}
+
+/**
+ * A method "can succeed" on a query when at least one of its k samples was correct. The paper's oracle
+ * (§3.3) uses code "only if it is the sole path to a correct response": a path exists when some sample
+ * took it; 0 of k is the only estimate that says it does not.
+ */
+export function canSucceed(p: number): boolean {
+  return p > 0;
+}
+
+/** The paper's oracle (§3.3): code only when code can succeed and cot cannot; otherwise cot. */
+export function oracleOf(p_cot: number, p_code: number): Method {
+  return canSucceed(p_code) && !canSucceed(p_cot) ? 'code' : 'cot';
+}
+
+export type Alignment = 'strict_align' | 'allow_code' | 'mis_align';
+
+/** Alignment of a correct auto response's first-round choice with the oracle (paper §3.3). */
+export function alignmentOf(choice: Method, p_cot: number, p_code: number): Alignment {
+  if (choice === 'code' && canSucceed(p_cot) && canSucceed(p_code)) return 'allow_code';
+  return choice === oracleOf(p_cot, p_code) ? 'strict_align' : 'mis_align';
 }
 
 /** Labels of every (benchmark, query) with at least one sample of each dictated method. */
@@ -63,6 +86,8 @@ interface SelectionTally {
   /** Queries where choice = label (ties excluded), and how many of those the auto response got right. */
   agreed: number;
   agreed_correct: number;
+  /** Correct auto responses by their alignment with the oracle. */
+  aligned: Record<Alignment, number>;
 }
 
 function emptySelection(): SelectionTally {
@@ -70,6 +95,7 @@ function emptySelection(): SelectionTally {
     confusion: { cot: { cot: 0, code: 0 }, code: { cot: 0, code: 0 }, tie: { cot: 0, code: 0 } },
     agreed: 0,
     agreed_correct: 0,
+    aligned: { strict_align: 0, allow_code: 0, mis_align: 0 },
   };
 }
 
@@ -80,6 +106,8 @@ function selectionMetrics(prefix: string, t: SelectionTally): Metrics {
   const nCode = c.code.cot + c.code.code;
   const nTie = c.tie.cot + c.tie.code;
   const n = nCot + nCode + nTie;
+  const a = t.aligned;
+  const nAligned = a.strict_align + a.allow_code + a.mis_align;
   const accCot = ratio(c.cot.cot, nCot);
   const accCode = ratio(c.code.code, nCode);
   const classes = [nCot ? c.cot.cot / nCot : null, nCode ? c.code.code / nCode : null].filter(
@@ -93,10 +121,11 @@ function selectionMetrics(prefix: string, t: SelectionTally): Metrics {
       ? round(classes.reduce((a, b) => a + b, 0) / classes.length)
       : null,
     [`${prefix}.selection.acc_within_correct`]: ratio(t.agreed_correct, t.agreed),
-    // The hard max sends ties to cot: choosing cot on a tie is aligned, choosing code is allowed.
-    [`${prefix}.selection.strict_align`]: ratio(c.cot.cot + c.code.code + c.tie.cot, n),
-    [`${prefix}.selection.allow_code`]: ratio(c.tie.code, n),
-    [`${prefix}.selection.mis_align`]: ratio(c.cot.code + c.code.cot, n),
+    // The paper classifies the correct responses only: the three shares are over them.
+    [`${prefix}.selection.align_n`]: nAligned,
+    [`${prefix}.selection.strict_align`]: ratio(a.strict_align, nAligned),
+    [`${prefix}.selection.allow_code`]: ratio(a.allow_code, nAligned),
+    [`${prefix}.selection.mis_align`]: ratio(a.mis_align, nAligned),
   };
   for (const label of ['cot', 'code', 'tie'] as const)
     for (const choice of ['cot', 'code'] as const)
@@ -152,6 +181,7 @@ export function evalMetrics(input: EvalMetricsInput): EvalMetrics {
           s.agreed++;
           if (r.correct) s.agreed_correct++;
         }
+        if (r.correct) s.aligned[alignmentOf(choice, label.p_cot, label.p_code)]++;
         selection.set(g, s);
       }
     }

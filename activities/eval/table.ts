@@ -40,15 +40,15 @@ export function metricsTables(metrics: Metrics): string[] {
   if (selected.length) {
     lines.push(
       '',
-      '| benchmark | labelled | mAcc | acc cot | acc code | acc within correct | StrictAlign | AllowCode | MisAlign | labels cot/code/tie |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| benchmark | labelled | mAcc | acc cot | acc code | acc within correct | correct | StrictAlign | AllowCode | MisAlign | labels cot/code/tie |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const g of selected) {
       const v = (k: string) => metrics[`${g}.selection.${k}`];
       const n = (label: string) =>
         Number(v(`confusion.${label}.cot`) ?? 0) + Number(v(`confusion.${label}.code`) ?? 0);
       lines.push(
-        `| ${g} | ${v('n')} | ${pct(v('macc'))} | ${pct(v('acc_cot'))} | ${pct(v('acc_code'))} | ${pct(v('acc_within_correct'))} | ${pct(v('strict_align'))} | ${pct(v('allow_code'))} | ${pct(v('mis_align'))} | ${n('cot')}/${n('code')}/${n('tie')} |`,
+        `| ${g} | ${v('n')} | ${pct(v('macc'))} | ${pct(v('acc_cot'))} | ${pct(v('acc_code'))} | ${pct(v('acc_within_correct'))} | ${v('align_n') ?? '-'} | ${pct(v('strict_align'))} | ${pct(v('allow_code'))} | ${pct(v('mis_align'))} | ${n('cot')}/${n('code')}/${n('tie')} |`,
       );
     }
   }

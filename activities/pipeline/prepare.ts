@@ -1,6 +1,7 @@
 // `prepareRun`: validates the spec (nothing is written when it is invalid), records it under
-// var/runs/<run>/, and materialises the run's query sets and, for a bootstrapped policy, its
-// demonstrations as content-addressed datasets.
+// var/runs/<run>/, and materialises the run's query sets and, for a bootstrapped or Code4Math policy,
+// its demonstrations as content-addressed datasets (checked before any store write).
+import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -10,6 +11,7 @@ import { TINY_WORLD_VERSION } from '../../datasets/tiny-world/families';
 import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-world/generate';
 import { PATHS } from '../../infra/paths';
 import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
+import { baseKind } from '../../pipelines/policy-source';
 import type { QuerySource } from '../../pipelines/spec';
 import { type ResolvedSpec, SpecError, validateSpec } from '../../pipelines/validate';
 import type { Row } from '../../schemas/datasets';
@@ -21,6 +23,7 @@ import { renderPrompt } from '../rollouts/prompts';
 import { contentKey, sha256Hex } from '../store/canonical';
 import { lookup } from '../store/catalog';
 import { writeDataset } from '../store/writer';
+import { code4mathDemonstrations } from './demonstrations';
 
 export const QUERIES_PRODUCER = { activity: 'prepareRun.queries', version: '1' };
 export const DEMOS_PRODUCER = { activity: 'prepareRun.demonstrations', version: '1' };
@@ -43,6 +46,8 @@ export interface PreparedRun {
   demonstrations: DatasetRef | null;
   /** Content key of a checkpoint given by path (the sha256 of its resolved path). */
   initial_policy_key: string;
+  /** The base of a Code4Math policy (`policy.base`): a Hub model to pull, or a checkpoint; else null. */
+  base?: { hub: string; revision: string } | { checkpoint: { uri: string; key: string } } | null;
 }
 
 export function invalidSpec(message: string): ApplicationFailure {
@@ -97,13 +102,24 @@ export async function queriesDataset(sources: readonly QuerySource[]): Promise<D
   );
 }
 
-async function demonstrationsDataset(spec: ResolvedSpec): Promise<DatasetRef | null> {
+/** The demonstrations' writer, after every check: null when the policy needs none. */
+async function demonstrationsWriter(spec: ResolvedSpec): Promise<(() => Promise<DatasetRef>) | null> {
+  // The rollouts' templates: SFT sees the prompts EM samples from.
+  const templates = PromptTemplates.parse(spec.defaults.rollouts?.templates ?? {});
+  if ('sft' in spec.policy) return code4mathDemonstrations(spec.policy.sft.demonstrations, templates);
   if (!('bootstrap' in spec.policy)) return null;
   const source = spec.policy.bootstrap.demonstrations;
   if (!('tiny_world' in source)) {
     throw invalidSpec('policy.bootstrap.demonstrations: only tiny_world demonstrations can be generated');
   }
-  const templates = PromptTemplates.parse(spec.defaults.rollouts?.templates ?? {});
+  return () => tinyDemonstrations(source.tiny_world, templates);
+}
+
+async function tinyDemonstrations(
+  tiny: Extract<QuerySource, { tiny_world: unknown }>['tiny_world'],
+  templates: PromptTemplates,
+): Promise<DatasetRef> {
+  const source = { tiny_world: tiny };
   const params = { tiny_world: source.tiny_world, templates, generator: TINY_WORLD_VERSION };
   const key = contentKey({ producer: DEMOS_PRODUCER, params });
   const found = await lookup('demonstrations', key);
@@ -123,8 +139,21 @@ async function demonstrationsDataset(spec: ResolvedSpec): Promise<DatasetRef | n
   return writeDataset({ kind: 'demonstrations', key, producer: DEMOS_PRODUCER, params }, rows);
 }
 
+/** A Code4Math base: a checkpoint path must exist (its identity is taken here); a Hub repo is pulled later. */
+function resolveBase(spec: ResolvedSpec): PreparedRun['base'] {
+  if (!('base' in spec.policy)) return null;
+  const { base, revision } = spec.policy;
+  if (baseKind(base) === 'hub') return { hub: base, revision };
+  const path = resolve(base.replace(/^file:\/\//, ''));
+  if (!existsSync(join(path, 'config.json')))
+    throw invalidSpec(`policy.base: ${path}: no checkpoint there (no config.json)`);
+  return { checkpoint: { uri: path, key: checkpointStamp(path) } };
+}
+
 export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
   const spec = resolveRunSpec(input);
+  const base = resolveBase(spec);
+  const writeDemonstrations = await demonstrationsWriter(spec);
   const runDir = join(PATHS.runs, input.run_id);
   await mkdir(runDir, { recursive: true });
   const tmp = join(runDir, `.spec.json.${process.pid}`);
@@ -141,9 +170,10 @@ export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
     spec,
     train,
     eval: evalSets,
-    demonstrations: await demonstrationsDataset(spec),
+    demonstrations: writeDemonstrations ? await writeDemonstrations() : null,
     // A checkpoint given by path is identified by its path and files (see checkpointStamp).
     initial_policy_key:
       'checkpoint' in spec.policy ? checkpointStamp(resolve(spec.policy.checkpoint)) : sha256Hex(''),
+    base,
   };
 }

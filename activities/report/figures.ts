@@ -50,6 +50,8 @@ export const TABLE3_COLUMNS: Column[] = [
   { id: 'acc_cot', header: 'acc cot' },
   { id: 'acc_code', header: 'acc code' },
   { id: 'acc_within_correct', header: 'acc within correct' },
+  // The alignment split (paper §3.3) is over the correct auto responses: align_n of them.
+  { id: 'align_n', header: 'correct' },
   { id: 'strict_align', header: 'StrictAlign' },
   { id: 'allow_code', header: 'AllowCode' },
   { id: 'mis_align', header: 'MisAlign' },
@@ -116,7 +118,11 @@ export function table3(data: ReportData, set: string): BenchmarkTable {
   for (const it of data.iterations) {
     const cells: Record<string, Cell> = {};
     for (const c of TABLE3_COLUMNS)
-      cells[c.id] = cell(it, `${set}.selection.${c.id}`, c.id === 'n' ? 'count' : 'pct');
+      cells[c.id] = cell(
+        it,
+        `${set}.selection.${c.id}`,
+        c.id === 'n' || c.id === 'align_n' ? 'count' : 'pct',
+      );
     if (Object.values(cells).some((c) => c.value !== null)) rows.push({ iteration: it.iteration, cells });
   }
   return { set, columns: TABLE3_COLUMNS, rows };

@@ -1,6 +1,7 @@
 // `autocode validate <spec>`: checks a pipeline spec and prints its DAG, or every problem with its path.
 import type { Command } from 'commander';
 import { loadSpec, resolveSpecPath } from '../../pipelines/load';
+import { describePolicy } from '../../pipelines/policy-source';
 import { SpecError } from '../../pipelines/validate';
 import { parseOverrides } from '../overrides';
 
@@ -14,6 +15,7 @@ export function register(program: Command): void {
       try {
         const resolved = loadSpec(spec, parseOverrides(o.set ?? []));
         console.log(`${resolveSpecPath(spec)}: valid (${resolved.name}, ${resolved.iterations} iterations)`);
+        console.log(`  ${describePolicy(resolved.policy)}`);
         for (const n of resolved.iteration.nodes) {
           const needs = n.needs.length ? ` <- ${n.needs.join(', ')}` : '';
           console.log(`  ${n.id}: ${n.uses} on ${n.queue}${needs}`);

@@ -129,9 +129,13 @@ describe('evalRun', { timeout: 300_000 }, () => {
     expect(m['tiny_world.selection.acc_cot']).toBeNull(); // no query is better in prose
     expect(m['tiny_world.selection.macc']).toBe(0.5);
     expect(m['tiny_world.selection.acc_within_correct']).toBe(1); // add: chose code, right
-    expect(m['tiny_world.selection.strict_align']).toBe(0.5); // add + pick (tie -> cot)
-    expect(m['tiny_world.selection.allow_code']).toBe(0.25); // compare
-    expect(m['tiny_world.selection.mis_align']).toBe(0.25); // mul
+    // Alignment over the 9 correct auto responses (mul's 3 are wrong). Oracle: add, mul -> code (cot
+    // 0/2 cannot, code 2/2 can); pick, compare -> cot (both can). add chose code = oracle, pick chose
+    // cot = oracle: 6/9 StrictAlign; compare chose code where both can: 3/9 AllowCode; none MisAlign.
+    expect(m['tiny_world.selection.align_n']).toBe(9);
+    expect(m['tiny_world.selection.strict_align']).toBe(0.6667);
+    expect(m['tiny_world.selection.allow_code']).toBe(0.3333);
+    expect(m['tiny_world.selection.mis_align']).toBe(0);
     expect(m['tiny_world.selection.confusion.code.cot']).toBe(3);
 
     expect(Object.keys(r.results)).toEqual(['tiny_world']);
@@ -186,10 +190,12 @@ describe('evalRun', { timeout: 300_000 }, () => {
     expect(rows).toHaveLength(4 * 3);
     expect(rows.every((x) => x.policy === checkpoint.key)).toBe(true);
     expect(first.metrics['tiny_world.selection.n']).toBe(4);
+    // A random policy may get nothing right: then there is no split (all null), else it sums to 1.
     const split = ['strict_align', 'allow_code', 'mis_align'].map(
-      (k) => first.metrics[`tiny_world.selection.${k}`] as number,
+      (k) => first.metrics[`tiny_world.selection.${k}`] as number | null,
     );
-    expect(split.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    if (first.metrics['tiny_world.selection.align_n'] === 0) expect(split).toEqual([null, null, null]);
+    else expect((split as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
 
     const before = new Map([...partStamps(store, 'eval_results'), ...partStamps(store, 'rollouts')]);
     const again = await start('eval-tiny-2', input);

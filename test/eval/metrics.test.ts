@@ -1,6 +1,6 @@
 // Every evaluation metric against numbers worked out by hand on a small fixed result set.
 import { describe, expect, it } from 'vitest';
-import { evalMetrics, labelOf } from '../../activities/eval/metrics';
+import { alignmentOf, evalMetrics, labelOf, oracleOf } from '../../activities/eval/metrics';
 import type { EvalMode, EvalResultRow, SelectionSample } from '../../activities/eval/types';
 import type { Mode } from '../../schemas/rollout';
 
@@ -153,13 +153,15 @@ describe('evalMetrics on a hand-computed set', () => {
     expect(m['b.selection.acc_within_correct']).toBe(0.6667);
   });
 
-  it('alignment split: StrictAlign / AllowCode / MisAlign', () => {
-    // Strict: q2 q5 q7 chose the better method, q4 a tie sent to cot -> 4/7.
-    expect(m['b.selection.strict_align']).toBe(0.5714);
-    // Allow code: q3, a tie where code was chosen -> 1/7.
-    expect(m['b.selection.allow_code']).toBe(0.1429);
-    // Mis: q1 (cot better, chose code), q6 (code better, chose cot) -> 2/7.
-    expect(m['b.selection.mis_align']).toBe(0.2857);
+  it('alignment split over the correct auto responses only', () => {
+    // Correct auto responses: q1 q2 q4 q5 q6 (q3, q7 wrong: left out) = 5.
+    expect(m['b.selection.align_n']).toBe(5);
+    // q4 (cot; cot 0/4, code 0/4: neither can succeed, oracle cot), q5 (cot; 3/4 vs 1/4: oracle cot),
+    // q6 (cot; 1/4 vs 2/4: cot can succeed, oracle cot) -> 3/5.
+    expect(m['b.selection.strict_align']).toBe(0.6);
+    // q1 (code; 2/2 and 3/4), q2 (code; 1/4 and 3/4): both can succeed and code was used -> 2/5.
+    expect(m['b.selection.allow_code']).toBe(0.4);
+    expect(m['b.selection.mis_align']).toBe(0);
   });
 
   it('confusion counts by label and choice', () => {
@@ -191,6 +193,62 @@ describe('evalMetrics on a hand-computed set', () => {
   });
 });
 
+// Set "a": every cell of the alignment split (paper §3.3). "Can succeed" = at least 1 of the 4 samples
+// right; oracle = code iff code can and cot cannot, else cot.
+//
+// | q   | auto     | cot s. | code s. | oracle | class                                   |
+// | a1  | ✓ cot    | 3/4    | 2/4     | cot    | StrictAlign (both can; cot preferred)   |
+// | a2  | ✓ cot    | 1/4    | 0/4     | cot    | StrictAlign (cot only)                  |
+// | a3  | ✓ cot    | 0/4    | 0/4     | cot    | StrictAlign (neither; cot by default)   |
+// | a4  | ✓ cot    | 0/4    | 3/4     | code   | MisAlign (code was the sole path)       |
+// | a5  | ✓ code   | 2/4    | 4/4     | cot    | AllowCode (both can, code used)         |
+// | a6  | ✓ code   | 0/4    | 1/4     | code   | StrictAlign (code the sole path)        |
+// | a7  | ✓ code   | 2/4    | 0/4     | cot    | MisAlign (code cannot)                  |
+// | a8  | ✓ code   | 0/4    | 0/4     | cot    | MisAlign (neither; oracle cot)          |
+// | a9  | ✗ code   | 0/4    | 4/4     | code   | not classified (wrong)                  |
+// | a10 | ✗ cot    | 4/4    | 0/4     | cot    | not classified (wrong)                  |
+// | a11 | ✓ code   | -      | -       | -      | not classified (no samples)             |
+// Classified: a1..a8 = 8. Strict a1 a2 a3 a6 = 4/8; Allow a5 = 1/8; Mis a4 a7 a8 = 3/8.
+const A: [string, Cell, [number, number] | null, [number, number] | null][] = [
+  ['a1', [true, 'cot'], [3, 4], [2, 4]],
+  ['a2', [true, 'cot'], [1, 4], [0, 4]],
+  ['a3', [true, 'cot'], [0, 4], [0, 4]],
+  ['a4', [true, 'cot'], [0, 4], [3, 4]],
+  ['a5', [true, 'code'], [2, 4], [4, 4]],
+  ['a6', [true, 'code'], [0, 4], [1, 4]],
+  ['a7', [true, 'code'], [2, 4], [0, 4]],
+  ['a8', [true, 'code'], [0, 4], [0, 4]],
+  ['a9', [false, 'code'], [0, 4], [4, 4]],
+  ['a10', [false, 'cot'], [4, 4], [0, 4]],
+  ['a11', [true, 'code'], null, null],
+];
+
+describe('alignment with the oracle (paper §3.3) on every cell', () => {
+  const results = A.map(([q, auto]) => row('a', q, 'auto', auto));
+  const mc = A.flatMap(([q, , sc, sk]) =>
+    sc && sk ? [...samples('a', q, 'dictated_cot', ...sc), ...samples('a', q, 'dictated_code', ...sk)] : [],
+  );
+  const { metrics: m } = evalMetrics({ results, samples: mc, policy: 'p' });
+
+  it('shares over the correct labelled auto responses', () => {
+    expect(m['a.selection.n']).toBe(10); // a1..a10 labelled
+    expect(m['a.selection.align_n']).toBe(8);
+    expect(m['a.selection.strict_align']).toBe(0.5);
+    expect(m['a.selection.allow_code']).toBe(0.125);
+    expect(m['a.selection.mis_align']).toBe(0.375);
+  });
+
+  it('oracle and per-response class', () => {
+    expect(oracleOf(0, 0.25)).toBe('code');
+    expect(oracleOf(0.25, 1)).toBe('cot');
+    expect(oracleOf(0, 0)).toBe('cot');
+    expect(alignmentOf('code', 0.5, 1)).toBe('allow_code');
+    expect(alignmentOf('cot', 0.5, 1)).toBe('strict_align');
+    expect(alignmentOf('cot', 0, 0.75)).toBe('mis_align');
+    expect(alignmentOf('code', 0, 0)).toBe('mis_align');
+  });
+});
+
 describe('selection edge cases', () => {
   it('labels: the strictly better fraction wins, equal (both zero included) is a tie', () => {
     expect(labelOf(0.5, 0.75)).toBe('code');
@@ -214,13 +272,18 @@ describe('selection edge cases', () => {
     expect(m['s.selection.acc_code']).toBeNull();
     expect(m['s.selection.macc']).toBe(1); // the cot class only
     expect(m['s.selection.acc_within_correct']).toBe(1); // qa only
+    // Only qa's auto response is correct: cot can succeed (1/1), chose cot -> StrictAlign.
+    expect(m['s.selection.align_n']).toBe(1);
     expect([m['s.selection.strict_align'], m['s.selection.allow_code'], m['s.selection.mis_align']]).toEqual([
-      0.5, 0.5, 0,
+      1, 0, 0,
     ]);
 
     const ties = evalMetrics({ results: [results[1] as EvalResultRow], samples: mc, policy: 'p' }).metrics;
     expect(ties['s.selection.macc']).toBeNull();
     expect(ties['s.selection.acc_within_correct']).toBeNull();
+    // No correct auto response: nothing to split.
+    expect(ties['s.selection.align_n']).toBe(0);
+    expect(ties['s.selection.strict_align']).toBeNull();
   });
 
   it('no samples: no selection keys', () => {

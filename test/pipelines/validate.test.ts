@@ -24,6 +24,7 @@ describe('pipeline specs', () => {
       'ablation-no-reflective.yaml',
       'ablation-plain-rl.yaml',
       'autocode.yaml',
+      'code4math.yaml',
       'tiny-no-reflective.yaml',
       'tiny-plain-rl.yaml',
       'tiny.yaml',

@@ -28,6 +28,7 @@ export function evalMetrics(k: number): Metrics {
     'gsm8k.selection.acc_cot': r(0.6 + 0.1 * k),
     'gsm8k.selection.acc_code': r(0.8 - 0.05 * k),
     'gsm8k.selection.acc_within_correct': 0.9,
+    'gsm8k.selection.align_n': 110 + k,
     'gsm8k.selection.strict_align': r(0.5 + 0.1 * k),
     'gsm8k.selection.allow_code': 0.2,
     'gsm8k.selection.mis_align': r(0.3 - 0.1 * k),

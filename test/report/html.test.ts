@@ -127,6 +127,7 @@ describe('the HTML report in headless Chromium', { timeout: 60_000 }, () => {
       acc_cot: '70.0',
       acc_code: '75.0',
       acc_within_correct: '90.0',
+      align_n: '111',
       strict_align: '60.0',
       allow_code: '20.0',
       mis_align: '20.0',

@@ -50,12 +50,12 @@ describe('renderMarkdown', () => {
   it('renders Table 3 and the confusion of the last labelled iteration, only for labelled benchmarks', async () => {
     const md = renderMarkdown(await loadRunReport(writeRunFixture(runs, 'md-sel')));
     expect(md).toContain(
-      '| iteration | n | mAcc | acc cot | acc code | acc within correct | StrictAlign | AllowCode | MisAlign |',
+      '| iteration | n | mAcc | acc cot | acc code | acc within correct | correct | StrictAlign | AllowCode | MisAlign |',
     );
     expect(rowsUnder(md, 'Selection', 'gsm8k')).toEqual([
-      ['0', '200', '70.0', '60.0', '80.0', '90.0', '50.0', '20.0', '30.0'],
-      ['1', '200', '75.0', '70.0', '75.0', '90.0', '60.0', '20.0', '20.0'],
-      ['2', '200', '80.0', '80.0', '70.0', '90.0', '70.0', '20.0', '10.0'],
+      ['0', '200', '70.0', '60.0', '80.0', '90.0', '110', '50.0', '20.0', '30.0'],
+      ['1', '200', '75.0', '70.0', '75.0', '90.0', '111', '60.0', '20.0', '20.0'],
+      ['2', '200', '80.0', '80.0', '70.0', '90.0', '112', '70.0', '20.0', '10.0'],
     ]);
     const selection = md.slice(md.indexOf('## Selection'));
     expect(selection).not.toContain('### tiny_world/add');
