@@ -304,3 +304,36 @@ def test_loss_stats_see_ratio_one_on_rescored_rows(rows: list[dict], ckpt_a: Pat
         logp = sequence_logprobs(model, batch.input_ids, batch.attention_mask)
         offpolicy_loss(logp, batch.behavior, batch.mask, batch.coef, 1.0, "ppo", 1.2, 1e-5, stats)
     assert stats.clipped == 0 and stats.tokens > 0
+
+
+def test_the_embedded_samplers_logprobs_agree_with_the_trainers(tokenizer, ckpt_a: Path) -> None:
+    """The drift record of real samples: the embedded engine (KV cache, batched, top-p 0.95 at
+    temperature 1, float32 CPU) records log-probs the starting policy recomputes to ~1e-6."""
+    from autocode_gpu.engine import Engine, SamplingParams, Sequence
+
+    engine = Engine(ckpt_a, "cpu", "float32", max_batch_size=4)
+    try:
+        prompts = [list(tokenizer(f"User: What is {a} + 3?\nAssistant:")["input_ids"]) for a in range(11, 17)]
+        params = SamplingParams(max_tokens=24, temperature=1.0, top_p=0.95, logprobs=0, seed=7)
+        seqs = engine.generate([Sequence(p, params) for p in prompts], timeout=120)
+    finally:
+        engine.close()
+    rows = [
+        {
+            "sample_id": f"n{i}",
+            "query_id": f"q{i}",
+            "kind": "exploratory",
+            "prompt_token_ids": s.prompt_ids,
+            "response_token_ids": s.token_ids,
+            "loss_mask": [1] * len(s.token_ids),
+            "behavior_logprobs": s.token_logprobs,
+            "advantage": 1.0,
+            "weight": 1.0,
+            "rescore": False,
+        }
+        for i, s in enumerate(seqs)
+    ]
+    m = run(dataset("behavior-engine", rows), ckpt_a)["metrics"]
+    assert m["drift_tokens"] == sum(len(s.token_ids) for s in seqs) > 50
+    assert m["drift_max_abs"] < 1e-4 and m["drift_share_above"] == 0, m
+    print(f"embedded sampler vs trainer: mean {m['drift_mean_abs']:.2e}, max {m['drift_max_abs']:.2e}")
