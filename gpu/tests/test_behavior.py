@@ -337,3 +337,19 @@ def test_the_embedded_samplers_logprobs_agree_with_the_trainers(tokenizer, ckpt_
     assert m["drift_tokens"] == sum(len(s.token_ids) for s in seqs) > 50
     assert m["drift_max_abs"] < 1e-4 and m["drift_share_above"] == 0, m
     print(f"embedded sampler vs trainer: mean {m['drift_mean_abs']:.2e}, max {m['drift_max_abs']:.2e}")
+
+
+def test_the_activity_heartbeats_and_returns_its_wire_type(rows: list[dict], ckpt_a: Path) -> None:
+    """Under the SDK's activity environment: heartbeats per micro-batch, the output validated against
+    BehaviorLogprobsOutput (strict: every metric named in schemas/behavior.ts, nothing else)."""
+    from temporalio.testing import ActivityEnvironment
+
+    from autocode_gpu.policy_activities import behavior_logprobs
+
+    env = ActivityEnvironment()
+    beats: list[dict] = []
+    env.on_heartbeat = lambda *d: beats.append(d[0])
+    req = {"policy": {"uri": str(ckpt_a)}, "train": dataset("behavior-activity", rows[::2]), "device": "cpu"}
+    out = env.run(behavior_logprobs, {**req, "micro_batch_size": 4})
+    assert [b["rows"] for b in beats] == [4, 8, 10] and out["metrics"]["rows"] == 10
+    assert ActivityEnvironment().run(behavior_logprobs, req)["metrics"]["cached"] is True
