@@ -5,6 +5,7 @@ import {
   EstimateParams as EmEstimateParams,
   SynthesizeParams as EmSynthesizeParams,
 } from '../activities/em/params';
+import { BehaviorParams as BehaviorWire } from '../schemas/behavior';
 import { UpdateHyper } from '../schemas/policy';
 import { PromptTemplates, RolloutParams } from '../schemas/rollout';
 
@@ -30,6 +31,9 @@ export const RolloutsParams = RolloutParams.extend({
 // The E-step's parameters live with their functions; the run's seed is added by the workflow.
 export const EstimateParams = EmEstimateParams.omit({ seed: true });
 export const SynthesizeParams = EmSynthesizeParams.omit({ seed: true });
+
+/** Rescoring's parameters are the policy worker's own, like the update's. */
+export const BehaviorParams = BehaviorWire;
 
 /** The M-step's parameters are the policy worker's own (a node's `with` passes through unchanged). */
 export const UpdateParams = UpdateHyper;
@@ -78,6 +82,14 @@ export const NODE_KINDS = {
     output: 'train',
     inputs: { rollouts: [1, 16], estimates: [1, 1] },
     description: 'self-exploratory and self-reflective training samples with whitened advantages',
+  },
+  behavior_logprobs: {
+    queue: 'gpu',
+    params: BehaviorParams,
+    output: 'train',
+    inputs: { train: [1, 1] },
+    description:
+      "behaviour log-probs of every train row under the iteration's starting policy in its exact context; drift record",
   },
   policy_update: {
     queue: 'gpu',

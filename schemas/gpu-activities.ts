@@ -1,4 +1,5 @@
 // The activity types the Python worker registers on task queue `gpu`: names are snake_case, as in Python.
+import type { BehaviorLogprobsInput, BehaviorLogprobsOutput } from './behavior';
 import type {
   PolicyLoadInput,
   PolicyLoadOutput,
@@ -20,4 +21,6 @@ export interface GpuActivities {
   policy_update(input: PolicyUpdateInput): Promise<PolicyTrainOutput>;
   /** Behaviour log-probs under a checkpoint for a dataset that lacks them. */
   policy_logprobs(input: PolicyLogprobsInput): Promise<PolicyLogprobsOutput>;
+  /** Behaviour log-probs of every train row in its exact training context, and the drift record. */
+  behavior_logprobs(input: BehaviorLogprobsInput): Promise<BehaviorLogprobsOutput>;
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { Metrics } from './run';
 
-/** Training figures of one EM iteration, from its rollouts, synthesize and update nodes. */
+/** Training figures of one EM iteration, from its rollouts, synthesize, behavior_logprobs and update nodes. */
 export const ReportTraining = z
   .object({
     /** Mean reward (fraction correct) of the iteration's rollouts, per mode (dictated_cot, ...). */
@@ -15,6 +15,8 @@ export const ReportTraining = z
     synthesize: Metrics.nullable(),
     /** The update node's metrics (final_loss, steps, mean_ratio, ...). */
     update: Metrics.nullable(),
+    /** The behavior_logprobs node's metrics: the validated behaviour record (drift_mean_abs, ...). */
+    behavior: Metrics.nullable().default(null),
   })
   .strict();
 export type ReportTraining = z.infer<typeof ReportTraining>;

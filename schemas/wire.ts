@@ -1,5 +1,6 @@
 // Every wire type that crosses to the Python worker, by the name its JSON Schema file gets.
 import type { z } from 'zod';
+import { BehaviorLogprobsInput, BehaviorLogprobsOutput } from './behavior';
 import {
   CompletionRequest,
   CompletionResponse,
@@ -34,6 +35,8 @@ export const WIRE_TYPES: Record<string, z.ZodType> = {
   PolicyTrainOutput,
   PolicyLogprobsInput,
   PolicyLogprobsOutput,
+  BehaviorLogprobsInput,
+  BehaviorLogprobsOutput,
   // The inference protocol the embedded server validates requests (and its tests, responses) against.
   CompletionRequest,
   CompletionResponse,

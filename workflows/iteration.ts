@@ -17,6 +17,7 @@ import type { InferenceEndpoints } from '../schemas/rollout';
 import type { NodeRequest, NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
 import { activityOptions, nodeRequest, type ServeTarget, STAGE, servePolicy } from './common';
+import { behaviorInput, trainInput, updateInput } from './gpu-inputs';
 
 export interface IterationInput {
   run_id: string;
@@ -133,20 +134,25 @@ async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResul
       retry: node.retry,
     },
   );
-  if (node.uses === 'policy_update') {
+  if (node.uses === 'behavior_logprobs' || node.uses === 'policy_update') {
     const gpu = proxyActivities<GpuActivities>(options);
-    const train = Object.values(req.inputs).find((r) => r.output === 'train')?.dataset;
-    if (!train) throw ApplicationFailure.nonRetryable(`${node.id}: policy_update needs a train dataset`);
+    const train = trainInput(req);
+    if (!train) throw ApplicationFailure.nonRetryable(`${node.id}: ${node.uses} needs a train dataset`);
+    if (node.uses === 'behavior_logprobs') {
+      // Nothing to rescore: the empty set passes through (the update then skips too).
+      if (train.rows === 0) return nodeResult(req, 'train', { dataset: train, metrics: { rows: 0 } });
+      const out = await gpu.behavior_logprobs(behaviorInput(req, train));
+      return nodeResult(req, 'train', {
+        dataset: out.dataset,
+        metrics: out.metrics,
+        cached: out.metrics.cached,
+      });
+    }
     if (train.rows === 0) {
       // Every query was dropped (all wrong or all right): nothing to learn, the policy stays.
       return nodeResult(req, 'checkpoint', { metrics: { skipped: 'empty train set', steps: 0 } });
     }
-    const out = await gpu.policy_update({
-      policy: req.policy,
-      train,
-      hyper: req.params,
-      iteration: req.iteration,
-    });
+    const out = await gpu.policy_update(updateInput(req, train));
     const key = out.checkpoint.key ?? out.checkpoint.sha256 ?? out.checkpoint.uri;
     return nodeResult(req, 'checkpoint', {
       checkpoint: { uri: out.checkpoint.uri, key },

@@ -163,6 +163,10 @@ export interface TrainingSeries {
   reflective: (number | null)[];
   replay: (number | null)[];
   loss: (number | null)[];
+  /** The behaviour record (behavior_logprobs): mean and max |sampler - recomputed| in nats, share above the threshold. */
+  drift_mean: (number | null)[];
+  drift_max: (number | null)[];
+  drift_share: (number | null)[];
 }
 
 /** Per-iteration training figures of a run; null when no iteration recorded any. */
@@ -184,6 +188,9 @@ export function trainingSeries(data: ReportData): TrainingSeries | null {
       const u = it.training?.update;
       return num(u?.final_loss) ?? num(u?.loss) ?? num(u?.mean_loss);
     }),
+    drift_mean: its.map((it) => num(it.training?.behavior?.drift_mean_abs)),
+    drift_max: its.map((it) => num(it.training?.behavior?.drift_max_abs)),
+    drift_share: its.map((it) => num(it.training?.behavior?.drift_share_above)),
   };
 }
 
@@ -193,6 +200,13 @@ export function formatValue(value: number | null, format: CellFormat): string {
   if (format === 'count') return String(Math.round(value));
   const pct = (value * 100).toFixed(1);
   return format === 'points' && value > 0 ? `+${pct}` : pct;
+}
+
+/** A log-prob difference in nats: 3 decimals, or 2 significant digits below 0.01 (float32 agrees to ~1e-6). */
+export function formatNats(value: number | null): string {
+  if (value === null) return '-';
+  if (value === 0) return '0';
+  return Math.abs(value) >= 0.01 ? value.toFixed(3) : value.toExponential(1);
 }
 
 /** Percent rounded to 0.1 for plots (null stays null: a gap in the line). */

@@ -9,6 +9,7 @@ import {
   type BenchmarkTable,
   benchmarks,
   confusion,
+  formatNats,
   formatValue,
   ROLLOUT_MODES,
   regressions,
@@ -133,7 +134,7 @@ export function renderHtml(input: ReportDataInput): string {
   if (train && reward && trainChart) {
     parts.push('<section id="training"><h2>Training per iteration</h2>');
     parts.push(`<div class="grid">${chartDiv(reward)}${chartDiv(trainChart)}</div>`);
-    const head = `<tr><th>iteration</th>${ROLLOUT_MODES.map((m) => `<th>reward ${m}</th>`).join('')}<th>samples</th><th>exploratory</th><th>reflective</th><th>replay</th><th>loss</th></tr>`;
+    const head = `<tr><th>iteration</th>${ROLLOUT_MODES.map((m) => `<th>reward ${m}</th>`).join('')}<th>samples</th><th>exploratory</th><th>reflective</th><th>replay</th><th>loss</th><th>drift mean</th><th>drift max</th><th>drift share</th></tr>`;
     const rows = train.iterations.map((k, i) => {
       const r = ROLLOUT_MODES.map(
         (m) => `<td data-col="${m}">${formatValue(train.reward[m]?.[i] ?? null, 'pct')}</td>`,
@@ -142,10 +143,13 @@ export function renderHtml(input: ReportDataInput): string {
         (n) => `<td data-col="${n}">${formatValue(train[n][i] ?? null, 'count')}</td>`,
       );
       const loss = train.loss[i];
-      return `<tr data-iteration="${k}"><td>${k}</td>${r.join('')}${counts.join('')}<td data-col="loss">${loss == null ? '-' : loss.toFixed(4)}</td></tr>`;
+      const drift = `<td data-col="drift_mean">${formatNats(train.drift_mean[i] ?? null)}</td><td data-col="drift_max">${formatNats(train.drift_max[i] ?? null)}</td><td data-col="drift_share">${formatValue(train.drift_share[i] ?? null, 'pct')}</td>`;
+      return `<tr data-iteration="${k}"><td>${k}</td>${r.join('')}${counts.join('')}<td data-col="loss">${loss == null ? '-' : loss.toFixed(4)}</td>${drift}</tr>`;
     });
     parts.push(`<table class="training"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table>`);
-    parts.push('<p class="note">Reward: percent of the iteration\'s rollouts graded correct, per mode.</p>');
+    parts.push(
+      "<p class=\"note\">Reward: percent of the iteration's rollouts graded correct, per mode. Drift: the sampler's log-probs against the starting policy's on loss tokens of rows trained in their sampled context (mean, max |difference| in nats; percent above the threshold).</p>",
+    );
     parts.push('</section>');
   }
 

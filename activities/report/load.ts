@@ -104,12 +104,13 @@ async function iterationDirs(dir: string): Promise<{ iteration: number; path: st
 
 /**
  * Mean reward per mode over the iteration's rollouts nodes (weighted by their rows), the synthesize
- * node's and the update node's metrics; null when the iteration ran none of them (iteration 0).
+ * node's, the behavior_logprobs node's and the update node's metrics; null when the iteration ran none of them (iteration 0).
  */
 export function trainingFromNodes(nodes: readonly RecordedNode[]): ReportTraining | null {
   const rollouts = nodes.filter((n) => n.uses === 'rollouts');
   const synth = nodes.find((n) => n.uses === 'synthesize');
   const update = nodes.find((n) => n.output === 'checkpoint');
+  const behavior = nodes.find((n) => n.uses === 'behavior_logprobs');
   if (rollouts.length === 0 && !synth && !update) return null;
   const sums = new Map<string, { rows: number; reward: number }>();
   for (const node of rollouts) {
@@ -134,6 +135,7 @@ export function trainingFromNodes(nodes: readonly RecordedNode[]): ReportTrainin
     rollouts: counts,
     synthesize: synth?.metrics ?? null,
     update: update?.metrics ?? null,
+    behavior: behavior?.metrics ?? null,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   type BenchmarkTable,
   benchmarks,
   confusion,
+  formatNats,
   formatValue,
   ROLLOUT_MODES,
   regressions,
@@ -79,8 +80,8 @@ export function renderMarkdown(input: ReportDataInput): string {
     out.push(
       '## Training per iteration',
       '',
-      `| iteration | ${ROLLOUT_MODES.map((m) => `reward ${m}`).join(' | ')} | samples | exploratory | reflective | replay | loss |`,
-      `|${'---|'.repeat(ROLLOUT_MODES.length + 6)}`,
+      `| iteration | ${ROLLOUT_MODES.map((m) => `reward ${m}`).join(' | ')} | samples | exploratory | reflective | replay | loss | drift mean | drift max | drift share |`,
+      `|${'---|'.repeat(ROLLOUT_MODES.length + 9)}`,
     );
     train.iterations.forEach((k, i) => {
       const rewards = ROLLOUT_MODES.map((m) => formatValue(train.reward[m]?.[i] ?? null, 'pct'));
@@ -88,11 +89,22 @@ export function renderMarkdown(input: ReportDataInput): string {
         formatValue(s[i] ?? null, 'count'),
       );
       const loss = train.loss[i];
+      const drift = [
+        formatNats(train.drift_mean[i] ?? null),
+        formatNats(train.drift_max[i] ?? null),
+        formatValue(train.drift_share[i] ?? null, 'pct'),
+      ];
       out.push(
-        `| ${k} | ${rewards.join(' | ')} | ${counts.join(' | ')} | ${loss == null ? '-' : loss.toFixed(4)} |`,
+        `| ${k} | ${rewards.join(' | ')} | ${counts.join(' | ')} | ${loss == null ? '-' : loss.toFixed(4)} | ${drift.join(' | ')} |`,
       );
     });
-    out.push('', "Reward is the mean reward (percent correct) of the iteration's rollouts per mode.", '');
+    out.push(
+      '',
+      "Reward is the mean reward (percent correct) of the iteration's rollouts per mode. Drift: the",
+      "sampler's recorded log-probs against the starting policy's on the loss tokens of rows trained in",
+      'their sampled context (mean and max |difference| in nats, percent above the threshold).',
+      '',
+    );
   }
 
   const flagged = regressions(data);

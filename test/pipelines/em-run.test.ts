@@ -82,6 +82,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     expect(html).toContain('<table class="table1" data-set="tiny_world">');
     const nodes = readdirSync(join(runDir, 'iter-1')).sort();
     expect(nodes).toEqual([
+      'behavior.json',
       'estimate.json',
       'evaluate.json',
       'rollouts_code.json',
@@ -90,6 +91,17 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
       'synthesize.json',
       'update.json',
     ]);
+
+    // synthesize -> behavior_logprobs -> update: the update trained on the rescored train set.
+    const record = (id: string) =>
+      JSON.parse(readFileSync(join(runDir, 'iter-1', `${id}.json`), 'utf8')) as NodeResult;
+    const [synth, behavior, update] = ['synthesize', 'behavior', 'update'].map(record);
+    expect(behavior!.metrics.rows).toBe(synth!.dataset!.rows);
+    if (synth!.dataset!.rows > 0) {
+      const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, '_manifest.json'), 'utf8'));
+      expect(manifest(behavior!.dataset!.uri).inputs.train.key).toBe(synth!.dataset!.key);
+      expect(manifest(update!.checkpoint!.uri).inputs.train.key).toBe(behavior!.dataset!.key);
+    }
 
     // 3 queries per family x 4 families, K = 2 samples in the node's one mode: one row each.
     const cot = JSON.parse(readFileSync(join(runDir, 'iter-1', 'rollouts_cot.json'), 'utf8')) as NodeResult;

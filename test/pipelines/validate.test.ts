@@ -62,7 +62,7 @@ describe('pipeline specs', () => {
     const issue = issuesOf(raw).find((i) => i.message.startsWith('cycle'));
     expect(issue?.path).toBe('iteration.nodes');
     expect(issue?.message).toBe(
-      'cycle in needs: rollouts_cot -> evaluate -> update -> synthesize -> estimate -> rollouts_cot',
+      'cycle in needs: rollouts_cot -> evaluate -> update -> behavior -> synthesize -> estimate -> rollouts_cot',
     );
     expect(
       findCycle([
@@ -100,14 +100,14 @@ describe('pipeline specs', () => {
 
   it('checks needs references and producer kinds', () => {
     const raw = tiny() as { iteration: { nodes: { id: string; needs?: string[] }[] } };
-    raw.iteration.nodes[5]!.needs = ['synthesise'];
+    raw.iteration.nodes[6]!.needs = ['synthesise'];
     const issues = issuesOf(raw);
     expect(issues).toContainEqual({
-      path: 'iteration.nodes[5].needs[0]',
+      path: 'iteration.nodes[6].needs[0]',
       message: "unknown node 'synthesise'",
     });
     expect(issues).toContainEqual({
-      path: 'iteration.nodes[5].needs',
+      path: 'iteration.nodes[6].needs',
       message: "'policy_update' needs 1..1 train producers, got 0",
     });
   });

@@ -114,6 +114,16 @@ export function writeRunFixture(runs: string, runId: string, opts: { summary?: b
           replay: 20,
         }),
       );
+      // The behaviour record: iteration 1 as float32 agrees (1e-6), iteration 2 with a drifting sampler.
+      write(
+        join(it, 'behavior.json'),
+        node('behavior', 'behavior_logprobs', 'train', {
+          rows: 100 * k + 20,
+          drift_mean_abs: k === 1 ? 1.2e-6 : 0.0125,
+          drift_max_abs: k === 1 ? 4e-6 : 1.75,
+          drift_share_above: k === 1 ? 0 : 0.004,
+        }),
+      );
       write(
         join(it, 'update.json'),
         node(

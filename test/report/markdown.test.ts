@@ -63,13 +63,13 @@ describe('renderMarkdown', () => {
     expect(selection).toContain('| cot | 52 | 10 |\n| code | 8 | 88 |\n| tie | 20 | 22 |');
   });
 
-  it('renders the training figures: mean reward per mode (weighted over nodes), set sizes, loss', async () => {
+  it('renders the training figures: mean reward per mode (weighted over nodes), set sizes, loss, drift', async () => {
     const md = renderMarkdown(await loadRunReport(writeRunFixture(runs, 'md-train')));
     const train = md.slice(md.indexOf('## Training per iteration')).split('\n');
     const rows = train.filter((l) => /^\| \d/.test(l));
     expect(rows).toEqual([
-      '| 1 | 25.0 | 62.5 | 37.5 | 120 | 60 | 40 | 20 | 1.5000 |',
-      '| 2 | 50.0 | 75.0 | 37.5 | 220 | 120 | 80 | 20 | 0.7500 |',
+      '| 1 | 25.0 | 62.5 | 37.5 | 120 | 60 | 40 | 20 | 1.5000 | 1.2e-6 | 4.0e-6 | 0.0 |',
+      '| 2 | 50.0 | 75.0 | 37.5 | 220 | 120 | 80 | 20 | 0.7500 | 0.013 | 1.750 | 0.4 |',
     ]);
   });
 

@@ -25,15 +25,12 @@ from .examples import demo_examples, demo_texts, train_examples, truncate
 from .paths import local_path, work_root
 from .store import (
     MANIFEST_FILE,
-    TEMP_PREFIX,
     content_key,
     entry_dir,
     files_digest,
     lookup,
     read_dataset,
     read_manifest,
-    write_manifest,
-    write_part,
 )
 from .trainer import TrainResult, train
 from .wire import validate, with_defaults
@@ -228,10 +225,9 @@ def run_update(payload: dict[str, Any], progress: Progress = _quiet, guard: Guar
 def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
     """Adds (or replaces) ``behavior_logprobs`` under the given policy, as a new dataset of the same kind."""
     import pyarrow as pa
-    import torch
 
-    from .examples import Example, collate
-    from .loss import sequence_logprobs
+    from .examples import Example
+    from .scoring import publish, score, set_column
 
     req = with_defaults("PolicyLogprobsInput", payload)
     ds = dataset_ref(req["dataset"], "dataset")
@@ -266,51 +262,36 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Gu
                 f"dataset {ds_dir} row {i}: empty prompt or longer than the model's {limit} positions"
             )
         rows.append(Example(list(p), list(r), [1.0] * len(r), None, 1.0))
-    out: list[list[float]] = [[] for _ in rows]
-    order = sorted(range(len(rows)), key=lambda i: rows[i].length)
-    mbs = req["micro_batch_size"]
-    device = next(model.parameters()).device
-    with torch.inference_mode():
-        for k in range(0, len(order), mbs):
-            idx = order[k : k + mbs]
-            batch = collate([rows[i] for i in idx], tok.pad_token_id or 0).to(device)
-            logp = sequence_logprobs(model, batch.input_ids, batch.attention_mask).cpu()
-            for j, i in enumerate(idx):
-                start = len(rows[i].prompt_ids) - 1
-                out[i] = logp[j, start : start + len(rows[i].response_ids)].tolist()
-            progress({"rows": min(k + mbs, len(order)), "total_rows": len(order)})
-    if "behavior_logprobs" in table.column_names:
-        table = table.drop_columns(["behavior_logprobs"])
-    table = table.append_column("behavior_logprobs", pa.array(out, type=pa.list_(pa.float32())))
-    dest = entry_dir(kind, key)
-    staging = dest.parent / f"{TEMP_PREFIX}{key}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    tmp = staging / key
-    rows_per_part = 50_000
-    with guard():
-        for i in range(max(1, -(-table.num_rows // rows_per_part))):
-            write_part(tmp, i, table.slice(i * rows_per_part, rows_per_part))
-        manifest_schema = read_manifest(ds_dir) or {}
-        ref = write_manifest(
-            tmp,
-            kind=kind,
-            schema_version=int(manifest_schema.get("schema_version", 1)),
-            producer={"activity": "policy_logprobs", "version": VERSION},
-            params=params,
-            inputs=inputs,
-        )
-        if (dest / MANIFEST_FILE).exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        else:
-            shutil.rmtree(dest, ignore_errors=True)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-            shutil.rmtree(staging, ignore_errors=True)
-    return {"dataset": {**ref, "uri": str(dest.resolve())}, "cached": False}
+    scores = score(model, rows, tok.pad_token_id or 0, req["micro_batch_size"], progress)
+    values = pa.array([s.tolist() for s in scores], type=pa.list_(pa.float32()))
+    table = set_column(table, "behavior_logprobs", values)
+    manifest_schema = read_manifest(ds_dir) or {}
+    ref = publish(
+        table,
+        kind,
+        key,
+        schema_version=int(manifest_schema.get("schema_version", 1)),
+        producer={"activity": "policy_logprobs", "version": VERSION},
+        params=params,
+        inputs=inputs,
+        guard=guard,
+    )
+    return {"dataset": ref, "cached": False}
 
 
-JOBS = {"sft": run_sft, "update": run_update, "logprobs": run_logprobs}
-OUTPUT_TYPES = {"sft": "PolicyTrainOutput", "update": "PolicyTrainOutput", "logprobs": "PolicyLogprobsOutput"}
+def run_behavior(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
+    from .behavior import run_behavior_logprobs  # it imports this module
+
+    return run_behavior_logprobs(payload, progress, guard)
+
+
+JOBS = {"sft": run_sft, "update": run_update, "logprobs": run_logprobs, "behavior": run_behavior}
+OUTPUT_TYPES = {
+    "sft": "PolicyTrainOutput",
+    "update": "PolicyTrainOutput",
+    "logprobs": "PolicyLogprobsOutput",
+    "behavior": "BehaviorLogprobsOutput",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio import activity
 
+from .behavior import run_behavior_logprobs
 from .engine import Engine, describe
 from .paths import local_path
 from .policy import run_logprobs, run_sft, run_update
@@ -37,6 +38,12 @@ def policy_sft(payload: dict[str, Any]) -> dict[str, Any]:
 def policy_update(payload: dict[str, Any]) -> dict[str, Any]:
     out = run_update(payload, _heartbeat, activity.shield_thread_cancel_exception)
     return validate("PolicyTrainOutput", out)
+
+
+@activity.defn(name="behavior_logprobs")
+def behavior_logprobs(payload: dict[str, Any]) -> dict[str, Any]:
+    out = run_behavior_logprobs(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    return validate("BehaviorLogprobsOutput", out)
 
 
 @activity.defn(name="policy_logprobs")

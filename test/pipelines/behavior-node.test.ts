@@ -1,0 +1,111 @@
+// The behavior_logprobs node in the specs and the iteration's wiring: synthesize -> behavior_logprobs
+// -> policy_update, the update taking the rescored train set. Pure code: the specs as committed and
+// the input builders the iteration workflow calls (the em-run integration test runs them for real).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../infra/paths';
+import { applyOverrides, loadSpec, readSpecFile, resolveSpecPath } from '../../pipelines/load';
+import { SpecError, validateSpec } from '../../pipelines/validate';
+import { BehaviorLogprobsInput } from '../../schemas/behavior';
+import { nodeResult } from '../../schemas/node-result';
+import { PolicyUpdateInput } from '../../schemas/policy';
+import type { NodeRequest } from '../../schemas/run';
+import type { DatasetRef } from '../../schemas/store';
+import { behaviorInput, trainInput, updateInput } from '../../workflows/gpu-inputs';
+
+const ref = (c: string): DatasetRef => ({
+  kind: 'train',
+  key: c.repeat(64),
+  uri: `/store/train/${c.repeat(64)}`,
+  sha256: c.repeat(64),
+  rows: 7,
+  schema_version: 1,
+});
+
+function request(uses: string, params: Record<string, unknown>, inputs: NodeRequest['inputs']): NodeRequest {
+  return {
+    run_id: 'r',
+    iteration: 1,
+    seed: 0,
+    node_id: uses,
+    uses,
+    params,
+    policy: { uri: '/store/checkpoints/start', key: 'start-key' },
+    inference: {} as NodeRequest['inference'],
+    train: ref('0'),
+    eval: [],
+    inputs,
+  };
+}
+
+describe('behavior_logprobs node', () => {
+  it('sits between synthesize and the update in every committed spec, with the documented defaults', () => {
+    for (const f of readdirSync(join(ROOT, 'pipelines')).filter((n) => n.endsWith('.yaml'))) {
+      const nodes = loadSpec(join(ROOT, 'pipelines', f)).iteration.nodes;
+      const behavior = nodes.filter((n) => n.uses === 'behavior_logprobs');
+      const update = nodes.find((n) => n.uses === 'policy_update');
+      expect(behavior, f).toHaveLength(1);
+      expect(behavior[0]!.queue).toBe('gpu');
+      expect(behavior[0]!.output).toBe('train');
+      expect(nodes.find((n) => n.id === behavior[0]!.needs[0])?.uses, f).toBe('synthesize');
+      expect(update?.needs, f).toEqual([behavior[0]!.id]);
+      // The authors': every pair rescored; drift above 0.5 nats on more than 2% of tokens fails.
+      expect(behavior[0]!.params).toEqual({
+        device: 'auto',
+        dtype: 'auto',
+        micro_batch_size: 16,
+        rescore_rows: 'all',
+        drift_threshold: 0.5,
+        drift_limit: 0.02,
+      });
+    }
+  });
+
+  it('needs one train producer and validates its parameters by path', () => {
+    const raw = readSpecFile(resolveSpecPath('tiny'));
+    const bad = applyOverrides(raw, {
+      'iteration.nodes': [
+        { id: 'behavior', uses: 'behavior_logprobs', with: { drift_limit: 2, rescore_rows: 'some' } },
+      ],
+    });
+    let issues: { path: string; message: string }[] = [];
+    try {
+      validateSpec(bad);
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      issues = err.issues;
+    }
+    expect(issues.map((i) => i.path)).toEqual([
+      'iteration.nodes[0].with.rescore_rows',
+      'iteration.nodes[0].with.drift_limit',
+      'iteration.nodes[0].needs',
+    ]);
+    expect(issues[2]!.message).toBe("'behavior_logprobs' needs 1..1 train producers, got 0");
+  });
+
+  it("scores synthesize's set under the request's policy, and the update takes the rescored set", () => {
+    const spec = loadSpec('tiny');
+    const node = (id: string) => spec.iteration.nodes.find((n) => n.id === id)!;
+    const synth = nodeResult({ node_id: 'synthesize', uses: 'synthesize' }, 'train', { dataset: ref('a') });
+    const breq = request('behavior_logprobs', node('behavior').params, { synthesize: synth });
+    const train = trainInput(breq)!;
+    expect(train.key).toBe('a'.repeat(64));
+    const bin = behaviorInput(breq, train);
+    // Strict wire type: exactly what the Python worker validates (unknown keys would fail there).
+    expect(BehaviorLogprobsInput.parse(bin)).toEqual(bin);
+    expect(bin.policy).toEqual({ uri: '/store/checkpoints/start', key: 'start-key' });
+    expect(bin.train).toEqual(ref('a'));
+
+    const rescored = nodeResult({ node_id: 'behavior', uses: 'behavior_logprobs' }, 'train', {
+      dataset: ref('b'),
+    });
+    const ureq = request('policy_update', node('update').params, { behavior: rescored });
+    const uin = updateInput(ureq, trainInput(ureq)!);
+    expect(PolicyUpdateInput.parse(uin).train).toEqual(ref('b'));
+    expect(uin.policy.uri).toBe('/store/checkpoints/start');
+    // The update knows its EM iteration (lr_later applies from the second on).
+    expect(uin.iteration).toBe(ureq.iteration);
+    expect(trainInput(request('policy_update', {}, {}))).toBeUndefined();
+  });
+});
