@@ -6,6 +6,7 @@ import {
   ErrorResponse,
   ReloadRequest,
   ReloadResponse,
+  TokenizeChatRequest,
   TokenizeRequest,
   TokenizeResponse,
 } from './inference';
@@ -38,6 +39,7 @@ export const WIRE_TYPES: Record<string, z.ZodType> = {
   CompletionRequest,
   CompletionResponse,
   TokenizeRequest,
+  TokenizeChatRequest,
   TokenizeResponse,
   ReloadRequest,
   ReloadResponse,
