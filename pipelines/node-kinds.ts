@@ -7,6 +7,7 @@ import {
 } from '../activities/em/params';
 import { BehaviorParams as BehaviorWire } from '../schemas/behavior';
 import { UpdateHyper } from '../schemas/policy';
+import { PromptSpec } from '../schemas/prompt';
 import { PromptTemplates, RolloutParams } from '../schemas/rollout';
 
 export type OutputKind = 'rollouts' | 'estimates' | 'train' | 'checkpoint' | 'eval';
@@ -17,6 +18,8 @@ export interface NodeKind {
   output: OutputKind;
   /** Inputs by producer kind: [min, max] nodes of that kind among `needs`. */
   inputs: Partial<Record<OutputKind, [number, number]>>;
+  /** Whether its parameters take a `prompt` (the spec-level one is its default). */
+  prompted?: boolean;
   description: string;
 }
 
@@ -53,6 +56,8 @@ export const EvaluateParams = z
     selection_temperature: z.number().min(0).default(1),
     selection_top_p: z.number().gt(0).max(1).default(0.95),
     templates: PromptTemplates.prefault({}),
+    /** The same prompt format as the rollouts' (a spec-level `prompt` sets both). */
+    prompt: PromptSpec.optional(),
   })
   .strict()
   .refine((p) => p.selection_labels === 0 || p.modes.includes('auto'), {
@@ -67,6 +72,7 @@ export const NODE_KINDS = {
     params: RolloutsParams,
     output: 'rollouts',
     inputs: {},
+    prompted: true,
     description: 'sample K responses per training query in one mode, executing Python, graded',
   },
   estimate: {
@@ -103,6 +109,7 @@ export const NODE_KINDS = {
     params: EvaluateParams,
     output: 'eval',
     inputs: { checkpoint: [0, 1] },
+    prompted: true,
     description: 'greedy Pass@1 in cot, code and auto modes on the eval queries',
   },
 } as const satisfies Record<string, NodeKind>;

@@ -3,6 +3,7 @@
 // gives the TypeScript type, the validator and the generated JSON Schema (pipelines/spec.schema.json).
 import { z } from 'zod';
 import { SftHyper } from '../schemas/policy';
+import { PromptSpec } from '../schemas/prompt';
 import { NODE_KINDS, type NodeKindName } from './node-kinds';
 import { BaseModel, DemonstrationsSource } from './policy-source';
 
@@ -115,6 +116,12 @@ export const PipelineSpec = z
     queries: z
       .object({ train: z.array(QuerySource).min(1), eval: z.array(QuerySource).default([]) })
       .strict(),
+    /**
+     * The prompt format of the run, for every rollouts and evaluate node (the E-step's no-hint prompt is
+     * the native rollouts', so one format holds for training and evaluation). A `prompt` in
+     * `defaults.<kind>` or a node's `with` replaces it. Absent: raw.
+     */
+    prompt: PromptSpec.optional(),
     /** Parameters every node of a kind starts from; a node's own `with` overrides them. */
     defaults: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     iteration: z.object({ nodes: z.array(NodeSpec).min(1) }).strict(),

@@ -1,6 +1,7 @@
 // Validates a pipeline spec: shape (zod), node parameters per activity, `needs` references, cycles,
 // producer/consumer kinds and benchmark names. Every problem carries the path of the offending field.
 import type { z } from 'zod';
+import { type PromptSpec, resolvePrompt } from '../schemas/prompt';
 import { NODE_KINDS, type NodeKindName, type OutputKind } from './node-kinds';
 import { type NodeSpec, PipelineSpec } from './spec';
 
@@ -69,8 +70,26 @@ export function validateSpec(raw: unknown, opts: ValidateOptions = {}): Resolved
       if (need === n.id) issues.push({ path: at(i, 'needs', j), message: `node '${n.id}' needs itself` });
       else if (!index.has(need)) issues.push({ path: at(i, 'needs', j), message: `unknown node '${need}'` });
     });
-    const params = kind.params.safeParse({ ...(spec.defaults[n.uses] ?? {}), ...n.with });
+    const prompted = 'prompted' in kind && kind.prompted && spec.prompt !== undefined;
+    const base = prompted ? { prompt: spec.prompt } : {};
+    const params = kind.params.safeParse({ ...base, ...(spec.defaults[n.uses] ?? {}), ...n.with });
     if (!params.success) issues.push(...zodIssues(params.error, ['iteration', 'nodes', i, 'with']));
+    const prompt = params.success ? (params.data as { prompt?: PromptSpec }).prompt : undefined;
+    if ('bootstrap' in spec.policy && resolvePrompt(prompt).format === 'chat') {
+      // A bootstrapped policy learns from raw-text demonstrations: a chat prompt would not be its prompt.
+      const where =
+        'prompt' in n.with
+          ? at(i, 'with', 'prompt', 'format')
+          : spec.defaults[n.uses]?.prompt !== undefined
+            ? `defaults.${n.uses}.prompt.format`
+            : 'prompt.format';
+      if (!issues.some((x) => x.path === where))
+        issues.push({
+          path: where,
+          message:
+            'chat needs a model whose tokenizer has a chat template; a bootstrapped policy is trained on raw prompts',
+        });
+    }
     resolved.push({
       ...n,
       uses: n.uses as NodeKindName,

@@ -1,4 +1,5 @@
 // What an evaluation of one checkpoint takes: the evalRun workflow's input (also the nightly one's).
+import type { PromptSpecInput } from './prompt';
 
 export interface EvalRunInput {
   /** A checkpoint directory (or file:// URI), or "latest:<runId>": the last policy of that EM run. */
@@ -14,6 +15,8 @@ export interface EvalRunInput {
   /** Defaults 2000 and 5; the tiny world keeps its own 64 and 2 unless given. */
   max_tokens?: number;
   max_rounds?: number;
+  /** The prompt format (preset, format, system, stop); default raw. A bad preset fails evalPrepare. */
+  prompt?: PromptSpecInput;
   /** The tiny world's eval set (default pipelines/tiny.yaml's: seed 3, 100 per family). */
   tiny_world?: { seed?: number; per_family?: number };
   /** Default: the Python worker's embedded server. External servers load the checkpoint first unless reload is false. */

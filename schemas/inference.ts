@@ -60,10 +60,28 @@ export const CompletionResponse = z.object({
 });
 export type CompletionResponse = z.infer<typeof CompletionResponse>;
 
-/** POST /tokenize (vLLM). */
+/** POST /tokenize (vLLM): text. */
 export const TokenizeRequest = z.object({
   model: z.string().optional(),
   prompt: z.string(),
+  add_special_tokens: z.boolean().default(false),
+});
+
+export const ChatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/**
+ * POST /tokenize (vLLM's chat form): the messages rendered by the served model's chat template, then
+ * tokenized. add_special_tokens is false as in vLLM: a chat template writes its own BOS. SGLang's
+ * /tokenize takes text only; with SGLang use `prompt.format: raw` and a template (docs/prompts.md).
+ */
+export const TokenizeChatRequest = z.object({
+  model: z.string().optional(),
+  messages: z.array(ChatMessage).min(1),
+  add_generation_prompt: z.boolean().default(true),
   add_special_tokens: z.boolean().default(false),
 });
 export const TokenizeResponse = z

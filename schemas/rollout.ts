@@ -2,6 +2,7 @@
 // parameters a pipeline spec embeds, and the inference endpoints the engine talks to. snake_case: these
 // cross to Python (the store's Arrow schema and the trainer use the same column names).
 import { z } from 'zod';
+import { PromptSpec } from './prompt';
 
 export const Mode = z.enum(['dictated_cot', 'dictated_code', 'native']);
 export type Mode = z.infer<typeof Mode>;
@@ -137,9 +138,11 @@ export const RolloutParams = z
     max_rounds: z.number().int().min(0).default(5),
     /** Bound on one output block's text, in characters. */
     tool_output_max_chars: z.number().int().min(16).default(1024),
-    /** Extra stop strings (the tool-call stop is always added). */
+    /** Extra stop strings (the tool-call stop is always added; the prompt's are added too). */
     stop: z.array(z.string().min(1)).default([]),
     templates: PromptTemplates.prefault({}),
+    /** raw (the templates' text) or chat (the served model's chat template); absent: raw. */
+    prompt: PromptSpec.optional(),
     /** Stop sampling dictated modes of a query once its hard-max reference decision is settled. */
     adaptive: z
       .object({

@@ -7,6 +7,7 @@ import {
   ErrorResponse,
   ReloadRequest,
   ReloadResponse,
+  TokenizeChatRequest,
   TokenizeRequest,
   TokenizeResponse,
 } from './inference';
@@ -41,6 +42,7 @@ export const WIRE_TYPES: Record<string, z.ZodType> = {
   CompletionRequest,
   CompletionResponse,
   TokenizeRequest,
+  TokenizeChatRequest,
   TokenizeResponse,
   ReloadRequest,
   ReloadResponse,

@@ -67,6 +67,7 @@ export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
     selection_labels: input.selection_labels,
     max_tokens: input.max_tokens,
     max_rounds: input.max_rounds,
+    prompt: input.prompt,
     tiny_world: input.tiny_world,
   });
   progress.checkpoint = plan.checkpoint;

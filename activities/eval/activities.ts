@@ -40,6 +40,7 @@ function evalParams(input: EvalPrepareInput, name: string): EvaluateParams {
       selection_labels: input.selection_labels,
       max_tokens: input.max_tokens ?? tiny.max_tokens,
       max_rounds: input.max_rounds ?? tiny.max_rounds,
+      prompt: input.prompt,
     }).filter(([, v]) => v !== undefined && v !== null),
   );
   const parsed = EvaluateParams.safeParse(raw);

@@ -3,6 +3,7 @@
 // summary dataset. Everything is content-addressed and written shard by shard (resumable).
 import type { EvaluateParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import { resolvePrompt } from '../../schemas/prompt';
 import type { Mode, RolloutRow } from '../../schemas/rollout';
 import type { PolicyRef, QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
@@ -84,6 +85,8 @@ function sampledSet(
     max_tokens: params.max_tokens,
     max_rounds: params.max_rounds,
     templates: params.templates,
+    // Resolved (preset expanded), so the content key names the exact format, system and stops.
+    ...(params.prompt ? { prompt: resolvePrompt(params.prompt) } : {}),
   };
   const keyParams = { ...rolloutParams, limit: params.limit ?? null, benchmark: set.name };
   const inputs = { queries: set.queries, policy: policyInput(job.policy) };

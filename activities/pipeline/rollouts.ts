@@ -3,6 +3,7 @@
 import { RolloutsParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
 import { nodeResult } from '../../schemas/node-result';
+import { resolvePrompt } from '../../schemas/prompt';
 import type { NodeRequest, NodeResult } from '../../schemas/run';
 import { InferenceClient } from '../rollouts/client';
 import { toActivityFailure } from '../rollouts/failure';
@@ -29,7 +30,12 @@ export async function rollouts(req: NodeRequest): Promise<NodeResult> {
   const parsed = RolloutsParams.safeParse(req.params);
   if (!parsed.success) throw nodeInputError(`${req.node_id}: ${parsed.error.message}`);
   const { shard_size, code_timeout_s, ...rest } = parsed.data;
-  const params = { ...rest, seed: rest.seed ?? nodeSeed(req) };
+  // The prompt as resolved (preset expanded), so the content key names the exact format, system and stops.
+  const params = {
+    ...rest,
+    seed: rest.seed ?? nodeSeed(req),
+    ...(rest.prompt ? { prompt: resolvePrompt(rest.prompt) } : {}),
+  };
   const keyParams = { ...params, shard_size, code_timeout_s, iteration: req.iteration };
   const inputs = { queries: req.train, policy: policyInput(req) };
   const key = contentKey({ producer: ROLLOUTS_PRODUCER, params: keyParams, inputs });

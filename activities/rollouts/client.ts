@@ -1,7 +1,7 @@
 // Client of OpenAI-compatible completion servers (vLLM, SGLang, the project's policy server) speaking the
 // protocol pinned in schemas/inference.ts: completions with token ids and log-probs, and /tokenize.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CompletionRequest, TokenizeResponse } from '../../schemas/inference';
+import { type ChatMessage, type CompletionRequest, TokenizeResponse } from '../../schemas/inference';
 import { InferenceEndpoints, type InferenceEndpointsInput } from '../../schemas/rollout';
 import { type Endpoint, EndpointPool } from './endpoints';
 import { HttpFailure, postJson } from './http';
@@ -116,8 +116,21 @@ export class InferenceClient {
   }
 
   /** Token ids of `text` as the served model tokenizes it (vLLM's /tokenize). */
-  async tokenize(text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<number[]> {
+  tokenize(text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<number[]> {
     const body = { model: this.config.model, prompt: text, add_special_tokens: addSpecialTokens };
+    return this.tokenizeBody(body, signal);
+  }
+
+  /**
+   * Token ids of `messages` rendered by the served model's chat template, ending with the assistant's
+   * generation prompt (vLLM's chat form of /tokenize).
+   */
+  tokenizeChat(messages: ChatMessage[], signal?: AbortSignal): Promise<number[]> {
+    const body = { model: this.config.model, messages, add_generation_prompt: true };
+    return this.tokenizeBody(body, signal);
+  }
+
+  private async tokenizeBody(body: object, signal?: AbortSignal): Promise<number[]> {
     const { json, endpoint } = await this.post('tokenize', body, undefined, signal);
     const parsed = TokenizeResponse.safeParse(json);
     if (!parsed.success) {

@@ -1,5 +1,7 @@
 // One shard of the rollout activity: every query of the shard × every mode × K samples, as rollout rows.
 // The sharded activity (store, heartbeats, resume) calls this per shard and writes the rows it returns.
+
+import { type ResolvedPrompt, resolvePrompt } from '../../schemas/prompt';
 import {
   MODES,
   type Mode,
@@ -9,8 +11,9 @@ import {
   type RolloutRow,
 } from '../../schemas/rollout';
 import { type MethodTally, settledDecision } from './adaptive';
+import { InferenceError } from './client';
 import { RolloutInputError } from './failure';
-import { addSpecialTokens, renderPrompt } from './prompts';
+import { addSpecialTokens, chatMessages, renderPrompt } from './prompts';
 import { deriveSeed, type Generator, type Response, sampleResponses } from './tool-loop';
 import type { RewardFn, ToolExecutor } from './tools';
 
@@ -87,18 +90,16 @@ async function rolloutQuery(
   deps: RolloutDeps,
 ): Promise<RolloutRow[]> {
   const modes = MODES.filter((m) => params.modes.includes(m));
+  const format = resolvePrompt(params.prompt);
   const prompts = new Map<Mode, number[]>();
-  await Promise.all(
-    modes.map(async (m) => {
-      const text = renderPrompt(params.templates, q.question, m);
-      prompts.set(m, await deps.generator.tokenize(text, addSpecialTokens(params.templates), deps.signal));
-    }),
-  );
+  await Promise.all(modes.map(async (m) => void prompts.set(m, await promptIds(q, m, params, format, deps))));
+  const stop = [...params.stop, ...format.stop.filter((s) => !params.stop.includes(s))];
   const rowsOf = async (mode: Mode, start: number, n: number): Promise<RolloutRow[]> => {
     const seed =
       params.seed === undefined ? undefined : deriveSeed(params.seed, hash(`${q.query_id}/${mode}`), start);
     const responses = await sampleResponses(deps.generator, deps.executor, prompts.get(mode) as number[], n, {
       ...params,
+      stop,
       seed,
       signal: deps.signal,
     });
@@ -126,6 +127,37 @@ async function rolloutQuery(
   }
   await Promise.all(jobs);
   return modes.flatMap((m) => byMode.get(m) ?? []);
+}
+
+/** The prompt's token ids: the templates' text tokenized, or the chat messages through the model's template. */
+async function promptIds(
+  q: RolloutQuery,
+  mode: Mode,
+  params: RolloutParams,
+  format: ResolvedPrompt,
+  deps: RolloutDeps,
+): Promise<number[]> {
+  if (format.format === 'raw') {
+    const text = renderPrompt(params.templates, q.question, mode);
+    return deps.generator.tokenize(text, addSpecialTokens(params.templates), deps.signal);
+  }
+  try {
+    return await deps.generator.tokenizeChat(
+      chatMessages(format, params.templates, q.question, mode),
+      deps.signal,
+    );
+  } catch (e) {
+    // A server that cannot apply a chat template (none in the tokenizer, or text-only /tokenize) refuses
+    // the request: say which setting asked for it. Still a rejection, so the activity fails for good.
+    if (e instanceof InferenceError && e.requestRejected) {
+      throw new InferenceError(
+        'rejected',
+        `prompt.format is chat, but the served model's chat template could not be applied (use prompt.format: raw for a tokenizer without one): ${e.message}`,
+        e.status,
+      );
+    }
+    throw e;
+  }
 }
 
 /** Both dictated modes in chunks, until K each or the hard-max decision is settled. */

@@ -1,7 +1,7 @@
 // The tool loop: generate until the model opens an output block ("```output", kept in the output) or
 // stops otherwise; run the last ```python block; append the output block as tool tokens (tokenized by the
 // server, log-prob 0, loss mask 0); continue from the full token sequence; at most `max_rounds` code calls.
-import { TOOL_OUTPUT_STOP } from '../../schemas/inference';
+import { type ChatMessage, TOOL_OUTPUT_STOP } from '../../schemas/inference';
 import type { FinishReason, Method } from '../../schemas/rollout';
 import { type CompletionResult, type Generation, InferenceError } from './client';
 import { boundOutput, lastPythonBlock, methodOf, outputBlock } from './code';
@@ -22,6 +22,8 @@ export interface Generator {
     opts?: { prefer?: number; signal?: AbortSignal },
   ): Promise<CompletionResult>;
   tokenize(text: string, addSpecialTokens: boolean, signal?: AbortSignal): Promise<number[]>;
+  /** Messages through the served model's chat template, with the generation prompt (the chat format). */
+  tokenizeChat(messages: ChatMessage[], signal?: AbortSignal): Promise<number[]>;
   /** Context length of the served model, when known: prompt + max_tokens is kept within it. */
   readonly maxModelLen?: number | undefined;
 }

@@ -57,6 +57,7 @@ function recording(client: InferenceClient, bodies: unknown[]): Generator {
       return client.maxModelLen;
     },
     tokenize: (text, special) => client.tokenize(text, special),
+    tokenizeChat: (messages) => client.tokenizeChat(messages),
     complete(req, opts) {
       bodies.push({
         ...req,

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { LATEST_PREFIX } from '../../activities/eval/checkpoint';
 import { metricsTables } from '../../activities/eval/table';
 import type { EvalProgress } from '../../schemas/progress';
+import type { PromptPresetName } from '../../schemas/prompt';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { EvalRunInput, EvalRunResult } from '../../workflows/eval-run';
 import { withClient } from '../client';
@@ -23,6 +24,8 @@ export interface EvalOptions {
   maxTokens?: number;
   maxRounds?: number;
   perFamily?: number;
+  /** A prompt preset (schemas/prompt.ts), e.g. qwen25_math. */
+  prompt?: string;
 }
 
 const list = (values: readonly string[]) =>
@@ -57,6 +60,7 @@ export function evalInput(checkpoint: string | undefined, o: EvalOptions, cwd = 
   if (o.maxTokens !== undefined) input.max_tokens = o.maxTokens;
   if (o.maxRounds !== undefined) input.max_rounds = o.maxRounds;
   if (o.perFamily !== undefined) input.tiny_world = { per_family: o.perFamily };
+  if (o.prompt !== undefined) input.prompt = { preset: o.prompt as PromptPresetName };
   return input;
 }
 
@@ -136,6 +140,10 @@ export function register(program: Command): void {
       '--selection-labels <k>',
       'Monte-Carlo samples per query and method (paper: 10)',
       positiveInt('selection-labels'),
+    )
+    .option(
+      '--prompt <preset>',
+      'prompt preset: raw (default), qwen25_math, deepseek_math, llama31, … (docs/prompts.md)',
     )
     .option('--max-tokens <n>', 'token budget per response', positiveInt('max-tokens'))
     .option('--max-rounds <n>', 'code rounds per response', positiveInt('max-rounds'))

@@ -197,3 +197,54 @@ def test_reload_serves_the_new_weights_and_refuses_a_half_written_checkpoint(
         assert still["token_ids"] == after["token_ids"]
     finally:
         srv.stop()
+
+
+# A small chat template written for the test: role tags, one line per message, then the generation prompt.
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def chat_server(store: Path, tokenizer):
+    import copy
+
+    from conftest import make_checkpoint
+
+    templated = copy.deepcopy(tokenizer)
+    templated.chat_template = CHAT_TEMPLATE
+    srv = PolicyServer(Engine(make_checkpoint(templated, "tiny-chat", seed=2), "cpu", "float32", 4), "policy")
+    srv.start("127.0.0.1", 0)
+    yield srv
+    srv.stop()
+
+
+def test_tokenize_chat_messages_applies_the_tokenizers_template(chat_server: PolicyServer) -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "What is 2 + 3? Let's write a program."},
+    ]
+    status, out = post(f"{chat_server.url}/tokenize", {"model": "policy", "messages": messages})
+    assert status == 200 and first_error("TokenizeResponse", out) is None, out
+    # The template rendered by hand; vLLM tokenizes the rendered chat without adding special tokens.
+    rendered = "<system>Be brief.\n<user>What is 2 + 3? Let's write a program.\n<assistant>"
+    assert out["tokens"] == chat_server.engine.encode(rendered, add_special_tokens=False)
+    assert out["count"] == len(out["tokens"]) > 0
+    status, bare = post(
+        f"{chat_server.url}/tokenize", {"messages": messages[1:], "add_generation_prompt": False}
+    )
+    assert status == 200
+    assert bare["tokens"] == chat_server.engine.encode(
+        "<user>What is 2 + 3? Let's write a program.\n", add_special_tokens=False
+    )
+
+
+def test_tokenize_chat_without_a_template_is_refused_naming_the_tokenizer(
+    server: PolicyServer, ckpt_a: Path
+) -> None:
+    status, out = post(f"{server.url}/tokenize", {"messages": [{"role": "user", "content": "hi"}]})
+    assert status == 400 and first_error("ErrorResponse", out) is None
+    assert str(ckpt_a) in out["error"]["message"] and "prompt.format" in out["error"]["message"]
+    status, out = post(f"{server.url}/tokenize", {"messages": [{"role": "robot", "content": "hi"}]})
+    assert status == 400 and "messages/0/role" in out["error"]["message"]

@@ -22,6 +22,9 @@ describe('autocode eval input', () => {
       modes: ['cot', 'auto'],
       selection_labels: 10,
     });
+    expect(evalInput('/c', { benchmarks: ['gsm8k'], prompt: 'qwen25_math' })).toMatchObject({
+      prompt: { preset: 'qwen25_math' },
+    });
   });
 
   it('refuses what cannot run, naming the option', () => {

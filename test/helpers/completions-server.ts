@@ -7,7 +7,12 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompletionRequest, TokenizeRequest } from '../../schemas/inference';
+import {
+  type ChatMessage,
+  CompletionRequest,
+  TokenizeChatRequest,
+  TokenizeRequest,
+} from '../../schemas/inference';
 
 export const EOS_ID = 0;
 const PIECES = ['```', 'python', 'output', 'print', '\\boxed', 'answer', '\n'];
@@ -82,6 +87,11 @@ export interface ServerOptions {
   maxModelLen?: number;
   /** Whether /tokenize tells max_model_len (vLLM does; default true). */
   reportMaxModelLen?: boolean;
+  /**
+   * The model's chat template (vLLM's chat form of /tokenize renders messages with it, then tokenizes the
+   * text). Absent: the model has none, and a chat /tokenize request is refused with 400, as vLLM does.
+   */
+  chatTemplate?: (messages: ChatMessage[], addGenerationPrompt: boolean) => string;
   /** Called per request, in arrival order (count from 1); a Fault is applied instead of answering. */
   fault?: (info: { path: string; count: number; body: unknown }) => Fault | undefined;
 }
@@ -159,9 +169,18 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
 
   function route(path: string, body: unknown): { status: number; body: unknown; delayTokens?: number } {
     if (path === '/tokenize') {
-      const parsed = TokenizeRequest.safeParse(body);
+      const chat = typeof body === 'object' && body !== null && 'messages' in body;
+      const parsed = (chat ? TokenizeChatRequest : TokenizeRequest).safeParse(body);
       if (!parsed.success) return { status: 400, body: error(parsed.error.message, 'BadRequestError', 400) };
-      const tokens = encode(parsed.data.prompt);
+      let text: string;
+      if (!('messages' in parsed.data)) text = parsed.data.prompt;
+      else if (opts.chatTemplate)
+        text = opts.chatTemplate(parsed.data.messages, parsed.data.add_generation_prompt);
+      else {
+        const msg = 'Cannot use chat template functions because tokenizer.chat_template is not set';
+        return { status: 400, body: error(msg, 'BadRequestError', 400) };
+      }
+      const tokens = encode(text);
       const limit = opts.reportMaxModelLen === false ? {} : { max_model_len: opts.maxModelLen ?? 1 << 20 };
       return { status: 200, body: { tokens, count: tokens.length, ...limit } };
     }

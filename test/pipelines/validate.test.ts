@@ -47,6 +47,51 @@ describe('pipeline specs', () => {
     expect(ablation.iteration.nodes.find((n) => n.uses === 'synthesize')?.params.reflective).toBe(false);
   });
 
+  it('applies the spec-level prompt to every rollouts and evaluate node: Qwen2.5-Math chat for autocode, raw for tiny', () => {
+    for (const name of ['autocode', 'ablation-no-reflective', 'ablation-plain-rl']) {
+      const spec = loadSpec(name);
+      const prompted = spec.iteration.nodes.filter((n) => n.uses === 'rollouts' || n.uses === 'evaluate');
+      expect(prompted.length, name).toBeGreaterThanOrEqual(2);
+      for (const n of prompted) expect(n.params.prompt, `${name} ${n.id}`).toEqual({ preset: 'qwen25_math' });
+    }
+    for (const n of loadSpec('tiny').iteration.nodes) expect(n.params.prompt).toBeUndefined();
+    // A node's own prompt replaces the spec's.
+    const raw = applyOverrides(readSpecFile(resolveSpecPath('autocode')), {}) as {
+      iteration: { nodes: { id: string; with?: Record<string, unknown> }[] };
+    };
+    const evalNode = raw.iteration.nodes.find((n) => n.id === 'evaluate') as {
+      with?: Record<string, unknown>;
+    };
+    evalNode.with = { prompt: { preset: 'qwen25_math_cot' } };
+    const spec = validateSpec(raw);
+    expect(spec.iteration.nodes.find((n) => n.id === 'evaluate')?.params.prompt).toEqual({
+      preset: 'qwen25_math_cot',
+    });
+    expect(spec.iteration.nodes.find((n) => n.id === 'rollouts_cot')?.params.prompt).toEqual({
+      preset: 'qwen25_math',
+    });
+  });
+
+  it('names the field of a bad prompt: an unknown preset, chat with a bootstrapped policy', () => {
+    expect(
+      issuesOf(applyOverrides(readSpecFile(resolveSpecPath('autocode')), { 'prompt.preset': 'qwen3' })),
+    ).toEqual([
+      {
+        path: 'prompt.preset',
+        message: expect.stringMatching(/^unknown prompt preset "qwen3"; known: raw, /),
+      },
+    ]);
+    expect(issuesOf(applyOverrides(tiny(), { 'prompt.format': 'chat' }))).toEqual([
+      {
+        path: 'prompt.format',
+        message: expect.stringMatching(/^chat needs a model whose tokenizer has a chat template/),
+      },
+    ]);
+    expect(issuesOf(applyOverrides(tiny(), { 'defaults.evaluate.prompt': { preset: 'llama31' } }))).toEqual([
+      { path: 'defaults.evaluate.prompt.format', message: expect.stringMatching(/^chat needs/) },
+    ]);
+  });
+
   it('names an unknown activity and lists the known ones', () => {
     const raw = applyOverrides(tiny(), {});
     (raw as { iteration: { nodes: { uses: string }[] } }).iteration.nodes[3]!.uses = 'estimat';

@@ -106,6 +106,26 @@ class Engine:
         with self._tok_lock:
             return list(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
 
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def encode_chat(
+        self,
+        messages: list[dict[str, str]],
+        add_generation_prompt: bool = True,
+        add_special_tokens: bool = False,
+    ) -> list[int]:
+        """The messages rendered by the tokenizer's chat template, then tokenized, as vLLM does (the
+        template writes its own BOS: no special tokens by default). Raises ValueError without a template."""
+        with self._tok_lock:
+            if not getattr(self.tokenizer, "chat_template", None):
+                raise ValueError(f"the tokenizer of {self.checkpoint} has no chat template")
+            text = self.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=add_generation_prompt
+            )
+            return list(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
     def decode(self, ids: list[int]) -> str:
         with self._tok_lock:
             return self.tokenizer.decode(ids, skip_special_tokens=True)

@@ -1,8 +1,9 @@
 """The embedded inference server: exactly the protocol pinned in schemas/inference.ts.
 
-OpenAI-compatible ``POST /v1/completions`` with vLLM's token-id extensions, vLLM's ``POST /tokenize``,
-SGLang's ``POST /update_weights_from_disk``, ``GET /health`` and ``GET /v1/models``. Standard library
-HTTP (one thread per connection); generation is batched across requests by the engine.
+OpenAI-compatible ``POST /v1/completions`` with vLLM's token-id extensions, vLLM's ``POST /tokenize``
+(text, or chat messages through the tokenizer's chat template), SGLang's ``POST /update_weights_from_disk``,
+``GET /health`` and ``GET /v1/models``. Standard library HTTP (one thread per connection); generation is
+batched across requests by the engine.
 
 Run alone: ``python -m autocode_gpu.server --model var/store/checkpoints/<key> --port 8000``.
 """
@@ -112,11 +113,27 @@ class PolicyServer:
         }
 
     def tokenize(self, body: dict[str, Any]) -> dict[str, Any]:
-        problem = first_error("TokenizeRequest", body)
+        # vLLM's two forms: text (`prompt`), or chat `messages` rendered by the tokenizer's chat template.
+        chat = isinstance(body, dict) and "messages" in body
+        name = "TokenizeChatRequest" if chat else "TokenizeRequest"
+        problem = first_error(name, body)
         if problem:
             raise RequestError(f"invalid tokenize request {problem}")
-        req = with_defaults("TokenizeRequest", body)
-        tokens = self.engine.encode(req["prompt"], add_special_tokens=req["add_special_tokens"])
+        req = with_defaults(name, body)
+        if not chat:
+            tokens = self.engine.encode(req["prompt"], add_special_tokens=req["add_special_tokens"])
+        elif not self.engine.has_chat_template:
+            raise RequestError(
+                f"the tokenizer of {self.engine.checkpoint} has no chat template, so chat messages cannot be "
+                "tokenized (prompt.format: chat needs a tokenizer with chat_template; use prompt.format: raw)"
+            )
+        else:
+            try:
+                tokens = self.engine.encode_chat(
+                    req["messages"], req["add_generation_prompt"], req["add_special_tokens"]
+                )
+            except Exception as e:  # a template that raises (e.g. roles out of order) is the request's fault
+                raise RequestError(f"the chat template of {self.engine.checkpoint} failed: {e}") from e
         return {"tokens": tokens, "count": len(tokens), "max_model_len": self.engine.max_model_len}
 
     def reload(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
