@@ -28,7 +28,7 @@ async function autocode(
   }
 }
 
-describe('autocode up | status | down', () => {
+describe('autocode up | status | down', { timeout: 300_000 }, () => {
   let env: NodeJS.ProcessEnv;
   let varDir: string;
 

@@ -12,7 +12,7 @@ import {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('kill -9 of the Python worker while its activity heartbeats', () => {
+describe('kill -9 of the Python worker while its activity heartbeats', { timeout: 300_000 }, () => {
   let server: TestServer;
   let cpu: Awaited<ReturnType<typeof startCpuWorker>>;
   const gpuWorkers: ChildProcess[] = [];
@@ -38,7 +38,8 @@ describe('kill -9 of the Python worker while its activity heartbeats', () => {
 
     // Wait until the first worker's attempt is running and has heartbeated.
     let heartbeated = false;
-    for (let i = 0; i < 200 && !heartbeated; i++) {
+    // The deadline covers the worker's start (importing torch takes tens of seconds under load).
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && !heartbeated; ) {
       const d = await handle.describe();
       const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'gpu_echo');
       heartbeated = !!pending?.heartbeatDetails?.payloads?.length;

@@ -110,9 +110,10 @@ describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000
       args: [input],
     });
 
-    // Kill once some shards, but not all, are on disk.
+    // Kill once some shards, but not all, are on disk. The deadline covers the worker's start
+    // (bundling the workflows takes tens of seconds on a loaded 2-core machine).
     let before = new Map<string, string>();
-    for (let i = 0; i < 600; i++) {
+    for (const deadline = Date.now() + 150_000; Date.now() < deadline; ) {
       before = partStamps(store, 'rollouts');
       if (before.size >= 2) break;
       await sleep(50);
