@@ -55,6 +55,12 @@ export const EvaluateParams = z
     /** Sampling of the selection samples (the rollouts' defaults: the authors' 1.0 and 0.95). */
     selection_temperature: z.number().min(0).default(1),
     selection_top_p: z.number().gt(0).max(1).default(0.95),
+    /**
+     * Which evaluations of a run draw the selection labels: every one (iteration 0 included), or only
+     * the last iteration's (the paper reports selection for its final models; labels cost k x 2
+     * sampled rollouts per query).
+     */
+    selection_at: z.enum(['every', 'last']).default('every'),
     templates: PromptTemplates.prefault({}),
     /** The same prompt format as the rollouts' (a spec-level `prompt` sets both). */
     prompt: PromptSpec.optional(),

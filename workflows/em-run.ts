@@ -30,6 +30,7 @@ import {
   servePolicy,
 } from './common';
 import { type IterationInput, iteration } from './iteration';
+import { nodesForIteration } from './selection-schedule';
 
 export interface EmRunInput {
   /** A spec name under pipelines/ (e.g. "tiny") or a path; or give `spec_inline`. */
@@ -124,7 +125,9 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
   progress.policy = policy;
   for (const s of summaries) progress.evaluations.push({ iteration: s.iteration, metrics: s.metrics });
 
-  const evalNodes = spec.iteration.nodes.filter((n) => n.uses === 'evaluate');
+  const evalNodes = nodesForIteration(spec.iteration.nodes, 0, spec.iterations).filter(
+    (n) => n.uses === 'evaluate',
+  );
   if (!input.carry && (input.baseline_eval ?? true) && evalNodes.length > 0) {
     stage('evaluate starting policy');
     const metrics: Metrics = {};
@@ -145,7 +148,7 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
       run_id: runId,
       iteration: k,
       seed: spec.seed,
-      nodes: spec.iteration.nodes,
+      nodes: nodesForIteration(spec.iteration.nodes, k, spec.iterations),
       policy,
       inference,
       serve,
