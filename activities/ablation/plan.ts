@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
+import { validateSpec } from '../../pipelines/validate';
 import type { AblationMethod, AblationRun, AblationSweep } from '../../schemas/ablation';
 import { canonicalJson } from '../store/canonical';
 
@@ -66,7 +67,8 @@ export function planRuns(
 /**
  * Whether var/runs/<run>/ holds a completed run of exactly this input: its report.json (written
  * when the run ends) covers every iteration, is not older than spec.json (written whenever the run
- * starts), and spec.json records the same spec and overrides.
+ * starts), and spec.json records the same spec and overrides, resolved to the same content (an
+ * edited spec file makes its runs unfinished).
  */
 export function runFinished(
   runsRoot: string,
@@ -81,9 +83,12 @@ export function runFinished(
     if (statSync(reportPath).mtimeMs < statSync(specPath).mtimeMs) return false;
     const recorded = JSON.parse(readFileSync(specPath, 'utf8')) as {
       input?: { spec?: string; overrides?: Record<string, unknown> };
+      spec?: unknown;
     };
     if (recorded.input?.spec !== run.spec) return false;
     if (canonicalJson(recorded.input.overrides ?? {}) !== canonicalJson(run.overrides)) return false;
+    const current = JSON.parse(JSON.stringify(validateSpec(runSpecRaw(run))));
+    if (canonicalJson(recorded.spec ?? null) !== canonicalJson(current)) return false;
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { iterations?: { iteration: number }[] };
     return (report.iterations ?? []).some((i) => i.iteration === iterations);
   } catch {

@@ -113,13 +113,22 @@ describe('ablation plan', () => {
       writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
     };
     const input = { run_id: run.run_id, spec: run.spec, overrides: { ...run.overrides } };
+    // spec.json holds the resolved spec beside the input, as prepareRun writes it.
+    const spec = JSON.parse(JSON.stringify(validateSpec(runSpecRaw(run))));
     const done = { iterations: [{ iteration: 0 }, { iteration: 1 }, { iteration: 2 }] };
     expect(runFinished(root, run, 2)).toBe(false); // nothing there
-    write({ input }, done);
+    write({ input, spec }, done);
     expect(runFinished(root, run, 2)).toBe(true);
+    // The spec file was edited since (another lr): its resolved content differs, so not finished.
+    const edited = structuredClone(spec);
+    edited.defaults.policy_update.lr_later = 1e-3;
+    write({ input, spec: edited }, done);
+    expect(runFinished(root, run, 2)).toBe(false);
+    write({ input }, done);
+    expect(runFinished(root, run, 2)).toBe(false); // no resolved spec recorded
     // Overrides recorded in another key order are the same input.
     write(
-      { input: { ...input, overrides: Object.fromEntries(Object.entries(run.overrides).reverse()) } },
+      { input: { ...input, overrides: Object.fromEntries(Object.entries(run.overrides).reverse()) }, spec },
       done,
     );
     expect(runFinished(root, run, 2)).toBe(true);
@@ -127,9 +136,9 @@ describe('ablation plan', () => {
     expect(runFinished(root, run, 2)).toBe(false); // another seed
     write({ input: { ...input, spec: 'tiny' } }, done);
     expect(runFinished(root, run, 2)).toBe(false); // another spec
-    write({ input }, { iterations: [{ iteration: 0 }, { iteration: 1 }] });
+    write({ input, spec }, { iterations: [{ iteration: 0 }, { iteration: 1 }] });
     expect(runFinished(root, run, 2)).toBe(false); // fewer iterations
-    write({ input }, done);
+    write({ input, spec }, done);
     // Restarted after it finished (spec.json rewritten by prepareRun, report.json older): not finished.
     const past = new Date(Date.now() - 60_000);
     utimesSync(join(dir, 'report.json'), past, past);
