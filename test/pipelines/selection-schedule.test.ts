@@ -25,7 +25,8 @@ describe('selection labels per iteration', () => {
     const spec = loadSpec('tiny', { 'defaults.evaluate.selection_at': 'every' });
     for (const k of [0, 1, 2]) {
       const e = nodesForIteration(spec.iteration.nodes, k, 2).find((n) => n.uses === 'evaluate');
-      expect((e?.params as { selection_labels: number }).selection_labels).toBe(4);
+      if (!e) throw new Error('tiny.yaml has no evaluate node');
+      expect((e.params as { selection_labels: number }).selection_labels).toBe(4);
     }
   });
 });
