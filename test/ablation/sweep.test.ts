@@ -14,12 +14,11 @@ import { ROOT } from '../../infra/paths';
 import type { AblationProgress, AblationResult, AblationSweepInput } from '../../schemas/ablation';
 import { TASK_QUEUES } from '../../schemas/queues';
 import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
+import { scriptedTinyPolicy } from '../helpers/scripted-tiny-policy';
 import { spawnCpuWorker, startTestServer, stopProcess, type TestServer } from '../helpers/stack';
 
 const run = promisify(execFile);
 const PER_FAMILY = 3;
-const PROSE_RIGHT = new Set(['pick', 'compare']);
-const NATIVE_CODE = new Set(['add', 'compare']);
 
 describe('ablationSweep', { timeout: 300_000 }, () => {
   let server: TestServer;
@@ -34,26 +33,9 @@ describe('ablationSweep', { timeout: 300_000 }, () => {
     varDir = mkdtempSync(join(tmpdir(), 'autocode-ablation-'));
     env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
     cpu = spawnCpuWorker(server.address, 'ablation-cpu', env);
-    // The scripted policy of test/eval/eval-run.test.ts: programs always right, prose right on pick and
-    // compare; without a hint it writes code on add and compare, prose on mul and pick.
+    // The scripted policy whose every metric is known (test/helpers/scripted-tiny-policy.ts).
     const queries = tinyWorldQueries({ seed: 3, per_family: PER_FAMILY, split: 'test' });
-    model = await startCompletionsServer({
-      script: ({ prompt }) => {
-        const q = queries
-          .filter((x) => prompt.includes(x.question))
-          .sort((a, b) => b.question.length - a.question.length)[0];
-        if (!q) return ' I do not know.';
-        const family = q.source.split('/')[1] as string;
-        if (prompt.includes('```output')) return ` The answer is \\boxed{${q.answer}}.`;
-        const code = prompt.includes("Let's write a program.")
-          ? true
-          : prompt.includes("Let's reason step by step.")
-            ? false
-            : NATIVE_CODE.has(family);
-        if (code) return `\`\`\`python\nprint(${JSON.stringify(q.answer)})\n\`\`\`\n\`\`\`output`;
-        return ` The answer is \\boxed{${PROSE_RIGHT.has(family) ? q.answer : '-1'}}.`;
-      },
-    });
+    model = await startCompletionsServer({ script: scriptedTinyPolicy(queries) });
     // A checkpoint given by path is only stamped (the scripted server answers for it).
     const checkpoint = join(varDir, 'scripted-checkpoint');
     mkdirSync(checkpoint, { recursive: true });

@@ -16,6 +16,7 @@ import type { EvalProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { EvalRunInput, EvalRunResult } from '../../workflows/eval-run';
 import { type CompletionsServer, startCompletionsServer } from '../helpers/completions-server';
+import { scriptedTinyPolicy } from '../helpers/scripted-tiny-policy';
 import {
   spawnCpuWorker,
   spawnGpuWorker,
@@ -27,9 +28,6 @@ import { partStamps } from '../helpers/store-files';
 
 const run = promisify(execFile);
 const PER_FAMILY = 3;
-// Families whose (scripted) prose is right; the native choice per family.
-const PROSE_RIGHT = new Set(['pick', 'compare']);
-const NATIVE_CODE = new Set(['add', 'compare']);
 
 /** A random-weights tiny checkpoint in the store (seconds): what the policy worker serves. */
 const MAKE_CHECKPOINT = `
@@ -68,26 +66,9 @@ describe('evalRun', { timeout: 300_000 }, () => {
     const ref = JSON.parse(made.stdout.trim().split('\n').at(-1) as string) as { uri: string; key: string };
     checkpoint = { uri: ref.uri, key: ref.key };
 
-    // The scripted policy: programs are always right; prose is right on pick and compare only;
-    // without a hint it writes code on add and compare, prose on mul and pick.
+    // The scripted policy whose every metric is known (test/helpers/scripted-tiny-policy.ts).
     const queries = tinyWorldQueries({ seed: 3, per_family: PER_FAMILY, split: 'test' });
-    model = await startCompletionsServer({
-      script: ({ prompt }) => {
-        const q = queries
-          .filter((x) => prompt.includes(x.question))
-          .sort((a, b) => b.question.length - a.question.length)[0];
-        if (!q) return ' I do not know.';
-        const family = q.source.split('/')[1] as string;
-        if (prompt.includes('```output')) return ` The answer is \\boxed{${q.answer}}.`;
-        const code = prompt.includes("Let's write a program.")
-          ? true
-          : prompt.includes("Let's reason step by step.")
-            ? false
-            : NATIVE_CODE.has(family);
-        if (code) return `\`\`\`python\nprint(${JSON.stringify(q.answer)})\n\`\`\`\n\`\`\`output`;
-        return ` The answer is \\boxed{${PROSE_RIGHT.has(family) ? q.answer : '-1'}}.`;
-      },
-    });
+    model = await startCompletionsServer({ script: scriptedTinyPolicy(queries) });
   });
   afterAll(async () => {
     await model?.close();
