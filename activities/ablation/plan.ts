@@ -2,9 +2,8 @@
 // and which of them already finished with that very input (so a re-run of the sweep skips them).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
-import { validateSpec } from '../../pipelines/validate';
 import type { AblationMethod, AblationRun, AblationSweep } from '../../schemas/ablation';
+import { resolveRunSpec } from '../pipeline/prepare';
 import { canonicalJson } from '../store/canonical';
 
 /** The spec behind each method (pipelines/<name>.yaml): same bootstrap, queries and rollout budget. */
@@ -87,16 +86,12 @@ export function runFinished(
     };
     if (recorded.input?.spec !== run.spec) return false;
     if (canonicalJson(recorded.input.overrides ?? {}) !== canonicalJson(run.overrides)) return false;
-    const current = JSON.parse(JSON.stringify(validateSpec(runSpecRaw(run))));
+    // prepareRun records resolveRunSpec's output: compare with what it would record today.
+    const current = JSON.parse(JSON.stringify(resolveRunSpec(run)));
     if (canonicalJson(recorded.spec ?? null) !== canonicalJson(current)) return false;
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { iterations?: { iteration: number }[] };
     return (report.iterations ?? []).some((i) => i.iteration === iterations);
   } catch {
     return false; // a half-readable record is not a finished run: run it (its nodes are cache hits)
   }
-}
-
-/** The spec a run will start from, parsed with its overrides applied (for validation up front). */
-export function runSpecRaw(run: Pick<AblationRun, 'spec' | 'overrides'>): unknown {
-  return applyOverrides(readSpecFile(resolveSpecPath(run.spec)), run.overrides);
 }

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ablationPlan } from '../../activities/ablation/activities';
-import { planRuns, runFinished, runSpecRaw } from '../../activities/ablation/plan';
+import { planRuns, runFinished } from '../../activities/ablation/plan';
+import { resolveRunSpec } from '../../activities/pipeline/prepare';
 import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
-import { validateSpec } from '../../pipelines/validate';
 import { AblationSweepInput } from '../../schemas/ablation';
 
-const resolved = (run: Parameters<typeof runSpecRaw>[0]) => validateSpec(runSpecRaw(run));
+const resolved = (run: Parameters<typeof resolveRunSpec>[0]) => resolveRunSpec(run);
 const never = () => false;
 
 describe('ablation plan', () => {
@@ -114,7 +114,9 @@ describe('ablation plan', () => {
     };
     const input = { run_id: run.run_id, spec: run.spec, overrides: { ...run.overrides } };
     // spec.json holds the resolved spec beside the input, as prepareRun writes it.
-    const spec = JSON.parse(JSON.stringify(validateSpec(runSpecRaw(run))));
+    const spec = JSON.parse(
+      JSON.stringify(resolveRunSpec({ run_id: run.run_id, spec: run.spec, overrides: run.overrides })),
+    );
     const done = { iterations: [{ iteration: 0 }, { iteration: 1 }, { iteration: 2 }] };
     expect(runFinished(root, run, 2)).toBe(false); // nothing there
     write({ input, spec }, done);
