@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { downloadFile } from '@huggingface/hub';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { storeError } from '../activities/store/errors';
+import { storeError } from '../engines/store/errors';
 import { ROOT } from '../infra/paths';
 import { BENCHMARK_NAMES, BENCHMARKS, type Benchmark, type BenchmarkSplit, type Raw } from './benchmarks';
 

@@ -44,7 +44,7 @@ export class Supervisor {
       {
         name: 'worker-cpu',
         command: process.execPath,
-        args: ['--import', TOOLS.tsxLoader, join(ROOT, 'infra', 'cpu-worker.ts')],
+        args: ['--import', TOOLS.tsxLoader, join(ROOT, 'workers', 'cpu.ts')],
         env: workerEnv,
       },
       { name: 'worker-gpu', command: TOOLS.python, args: ['-m', 'autocode_gpu.worker'], env: workerEnv },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import {
   EstimateParams as EmEstimateParams,
   SynthesizeParams as EmSynthesizeParams,
-} from '../activities/em/params';
+} from '../engines/em/params';
 import { BehaviorParams as BehaviorWire } from '../schemas/behavior';
 import { UpdateHyper } from '../schemas/policy';
 import { PromptSpec } from '../schemas/prompt';

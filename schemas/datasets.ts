@@ -1,5 +1,5 @@
 // Column layouts of every dataset kind, versioned. One source for the TypeScript writer/reader
-// (turned into Arrow schemas in activities/store/arrow-schema.ts) and for docs; the Python worker
+// (turned into Arrow schemas in engines/store/arrow-schema.ts) and for docs; the Python worker
 // reads the same files with pyarrow and checks columns by these names and types.
 //
 // Bump a kind's `version` when its columns change: the version is part of every manifest and of

@@ -12,9 +12,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
 import type { AblationProgress, AblationResult, AblationSweepInput } from '../schemas/ablation';
 import { TASK_QUEUES } from '../schemas/queues';
+import type * as cpuActivities from '../services/index';
 import { activityOptions, ITERATION, RUN_ID, STAGE } from './common';
 import { emRun } from './em-run';
 

@@ -1,12 +1,12 @@
 // Pieces both run workflows share: activity options, search attribute keys, serving a policy.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
 import type { ResolvedNode } from '../pipelines/validate';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { NodeRequest, NodeResult, PolicyRef } from '../schemas/run';
+import type * as cpuActivities from '../services/index';
 
 export const RUN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId.name, 'KEYWORD');
 export const ITERATION = defineSearchAttributeKey(SEARCH_ATTRIBUTES.iteration.name, 'INT');

@@ -12,14 +12,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
-import type { PreparedRun } from '../activities/pipeline/prepare';
-import type { IterationSummary } from '../activities/pipeline/record';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import type { RunProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { Metrics, PolicyRef } from '../schemas/run';
+import type * as cpuActivities from '../services/index';
+import type { PreparedRun } from '../services/run/prepare';
+import type { IterationSummary } from '../services/run/record';
 import {
   activityOptions,
   ITERATION,

@@ -9,13 +9,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EvalBenchmarkOutput } from '../activities/eval/activities';
-import type * as cpuActivities from '../activities/index';
 import type { EvalRunInput } from '../schemas/eval';
 import type { EvalProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { Metrics, PolicyRef } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
+import type { EvalBenchmarkOutput } from '../services/eval/activities';
+import type * as cpuActivities from '../services/index';
 import { activityOptions, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
 
 export type { EvalRunInput };

@@ -7,7 +7,6 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
 import type { ResolvedNode } from '../pipelines/validate';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { nodeResult } from '../schemas/node-result';
@@ -16,6 +15,7 @@ import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { NodeRequest, NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
+import type * as cpuActivities from '../services/index';
 import { activityOptions, nodeRequest, type ServeTarget, STAGE, servePolicy } from './common';
 import { behaviorInput, trainInput, updateInput } from './gpu-inputs';
 

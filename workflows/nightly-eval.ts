@@ -2,10 +2,10 @@
 // with the schedule's previous night, mark regressions in the result, a search attribute and the
 // report. One JSON object in, so a schedule (or the Web UI) can start it.
 import { executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
 import { DEFAULT_REGRESSION_THRESHOLD, type Regression } from '../schemas/nightly';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { Metrics, PolicyRef } from '../schemas/run';
+import type * as cpuActivities from '../services/index';
 import { activityOptions, REGRESSION, RUN_ID, SCHEDULE, STAGE } from './common';
 import { type EvalRunInput, evalRun } from './eval-run';
 

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type * as cpuActivities from '../activities/index';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { SmokeInput, SmokeResult } from '../schemas/smoke';
+import type * as cpuActivities from '../services/index';
 
 const cpu = proxyActivities<typeof cpuActivities>({
   taskQueue: TASK_QUEUES.cpu,

@@ -10,7 +10,7 @@ import {
   type RolloutForEm,
   synthesize,
   type TrainRow,
-} from '../../activities/em';
+} from '../../engines/em';
 
 const QUERIES = 6250;
 const PLAN: [Mode, number][] = [

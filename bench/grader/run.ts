@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { warmUp } from '../../activities/grader/compare';
-import { grade, isEquivalent } from '../../activities/grader/index';
-import { clearParseCache } from '../../activities/grader/scalar';
+import { warmUp } from '../../engines/grader/compare';
+import { grade, isEquivalent } from '../../engines/grader/index';
+import { clearParseCache } from '../../engines/grader/scalar';
 import { type CorpusCase, readCorpus } from '../../test/grader/corpus';
 import { hostileCases } from '../../test/grader/hostile';
 

@@ -9,10 +9,10 @@
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { InferenceClient } from '../../activities/rollouts/client';
-import { defaultReward } from '../../activities/rollouts/reward';
-import { type RolloutQuery, runRolloutShard } from '../../activities/rollouts/shard';
-import type { Generator } from '../../activities/rollouts/tool-loop';
+import { InferenceClient } from '../../engines/rollouts/client';
+import { defaultReward } from '../../engines/rollouts/reward';
+import { type RolloutQuery, runRolloutShard } from '../../engines/rollouts/shard';
+import type { Generator } from '../../engines/rollouts/tool-loop';
 import { ROOT, TOOLS } from '../../infra/paths';
 import { drive } from './load-generator';
 

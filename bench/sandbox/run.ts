@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SandboxPool, sandboxInfo } from '../../activities/sandbox/index';
+import { SandboxPool, sandboxInfo } from '../../engines/sandbox/index';
 import { TOOLS } from '../../infra/paths';
 import { corpus, type Snippet } from './corpus';
 

@@ -10,9 +10,9 @@ import {
   readManifest,
   rowsToBatch,
   streamDataset,
-} from '../../activities/store';
-import { kindSchema } from '../../activities/store/arrow-schema';
-import { contentKey } from '../../activities/store/canonical';
+} from '../../engines/store';
+import { kindSchema } from '../../engines/store/arrow-schema';
+import { contentKey } from '../../engines/store/canonical';
 import { benchRows, makePool } from './rows';
 
 const [phase, root, rowsArg] = process.argv.slice(2) as [string, string, string?];

@@ -5,7 +5,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Command } from 'commander';
-import { ablationPlan, writeAblationTable } from '../../activities/ablation/activities';
 import {
   ABLATION_METHODS,
   type AblationProgress,
@@ -14,6 +13,7 @@ import {
 } from '../../schemas/ablation';
 import type { RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
+import { ablationPlan, writeAblationTable } from '../../services/ablation/activities';
 import { withClient } from '../client';
 import { positiveInt } from '../options';
 import { parseOverrides } from '../overrides';

@@ -3,11 +3,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { LATEST_PREFIX } from '../../activities/eval/checkpoint';
-import { metricsTables } from '../../activities/eval/table';
+import { metricsTables } from '../../engines/eval/table';
 import type { EvalProgress } from '../../schemas/progress';
 import type { PromptPresetName } from '../../schemas/prompt';
 import { TASK_QUEUES } from '../../schemas/queues';
+import { LATEST_PREFIX } from '../../services/eval/checkpoint';
 import type { EvalRunInput, EvalRunResult } from '../../workflows/eval-run';
 import { withClient } from '../client';
 import { positiveInt } from '../options';

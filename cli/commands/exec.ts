@@ -1,8 +1,8 @@
 // `autocode exec`: runs Python read from stdin in the code sandbox, exactly as a rollout's tool
 // call would, and prints the JSON result — for debugging what the model's code does.
 import type { Command } from 'commander';
-import { type ExecResult, formatToolOutput, SandboxPool, sandboxInfo } from '../../activities/sandbox/index';
-import type { Isolation } from '../../activities/sandbox/types';
+import { type ExecResult, formatToolOutput, SandboxPool, sandboxInfo } from '../../engines/sandbox/index';
+import type { Isolation } from '../../engines/sandbox/types';
 import { positiveInt } from '../options';
 
 export interface ExecCommandOptions {

@@ -5,7 +5,7 @@
 // the exit code is 1.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { DEFAULT_TIMEOUT_MS, grade, isEquivalent } from '../../activities/grader/index';
+import { DEFAULT_TIMEOUT_MS, grade, isEquivalent } from '../../engines/grader/index';
 import { positiveInt } from '../options';
 
 export interface GradeOutput {

@@ -3,8 +3,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { loadReport } from '../../activities/report/load';
-import { writeReport } from '../../activities/report/write';
+import { loadReport } from '../../engines/report/load';
+import { writeReport } from '../../engines/report/write';
 
 export interface ReportPaths {
   markdown: string;
@@ -27,7 +27,7 @@ export async function makeReport(name: string, opts: ReportOptions = {}): Promis
   let png: string | null = null;
   if (opts.png) {
     // Loaded only when asked for: the browser driver is not needed to write the report.
-    const { renderPng } = await import('../../activities/report/png');
+    const { renderPng } = await import('../../engines/report/png');
     png = await renderPng(files.html, typeof opts.png === 'string' ? opts.png : resolve(dir, 'report.png'));
   }
   return { ...files, png };

@@ -3,11 +3,11 @@
 // it with the previous night and marks regressions.
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
-import { benchmarkSources } from '../../activities/eval/benchmarks';
-import { resolveCheckpoint } from '../../activities/eval/checkpoint';
-import { readHistory } from '../../activities/nightly/history';
 import { DEFAULT_REGRESSION_THRESHOLD } from '../../schemas/nightly';
 import { TASK_QUEUES } from '../../schemas/queues';
+import { benchmarkSources } from '../../services/eval/benchmarks';
+import { resolveCheckpoint } from '../../services/eval/checkpoint';
+import { readHistory } from '../../services/nightly/history';
 import type { NightlyEvalInput, NightlyEvalResult } from '../../workflows/nightly-eval';
 import { withClient } from '../client';
 import { type CalendarOptions, checkName, ScheduleSpecError, scheduleSpec } from '../schedule-spec';

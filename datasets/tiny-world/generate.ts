@@ -1,7 +1,7 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
-import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
-import { failedAttemptText } from '../../activities/em/reflect';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../engines/em/params';
+import { failedAttemptText } from '../../engines/em/reflect';
 import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { ablationPlan } from '../../activities/ablation/activities';
-import { planRuns, runFinished } from '../../activities/ablation/plan';
-import { resolveRunSpec } from '../../activities/pipeline/prepare';
 import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import { AblationSweepInput } from '../../schemas/ablation';
+import { ablationPlan } from '../../services/ablation/activities';
+import { planRuns, runFinished } from '../../services/ablation/plan';
+import { resolveRunSpec } from '../../services/run/prepare';
 
 const resolved = (run: Parameters<typeof resolveRunSpec>[0]) => resolveRunSpec(run);
 const never = () => false;

@@ -1,13 +1,13 @@
 // The ablation table from hand-built run records: every cell and every mean ± sd below is worked out
 // by hand in the comments (sample sd, n − 1).
 import { describe, expect, it } from 'vitest';
+import type { Metrics } from '../../schemas/run';
 import {
   type AblationRecord,
   ablationTable,
   renderAblationMarkdown,
   stat,
-} from '../../activities/ablation/table';
-import type { Metrics } from '../../schemas/run';
+} from '../../services/ablation/table';
 
 /** tiny_world metrics of one evaluation (plus a family group, which the table must ignore). */
 function m(auto: number, extra: Partial<Record<'gain' | 'code' | 'macc' | 'strict', number>> = {}): Metrics {

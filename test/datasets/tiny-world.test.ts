@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../activities/em/params';
 import { FAMILIES, family } from '../../datasets/tiny-world/families';
 import {
   nativeUsesCode,
@@ -8,6 +7,7 @@ import {
   tinyWorldDemonstrations,
   tinyWorldQueries,
 } from '../../datasets/tiny-world/generate';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../engines/em/params';
 
 const boxed = (text: string) => /\\boxed\{([^}]*)\}/.exec(text)?.[1];
 

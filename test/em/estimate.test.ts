@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type EstimateRow, estimate, nativePrior, type RolloutForEm, reference } from '../../activities/em';
+import { type EstimateRow, estimate, nativePrior, type RolloutForEm, reference } from '../../engines/em';
 import { arbRollouts, queryRows } from './fixtures';
 
 const byQuery = (rows: EstimateRow[]) => new Map(rows.map((r) => [r.query_id, r]));

@@ -1,7 +1,7 @@
 // Rollout rows for E-step tests. Responses are tokenized byte-wise, so token ids decode back to
 // the text and reflective prefixes can be checked as text.
 import fc from 'fast-check';
-import type { Method, Mode, RolloutForEm } from '../../activities/em';
+import type { Method, Mode, RolloutForEm } from '../../engines/em';
 
 export const byteTokenize = async (text: string): Promise<number[]> => [...Buffer.from(text, 'utf8')];
 export const decode = (ids: readonly number[]): string => Buffer.from(ids).toString('utf8');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Rng, stableId } from '../../activities/em/rng';
+import { Rng, stableId } from '../../engines/em/rng';
 
 describe('seeded randomness', () => {
   it('pick returns min(k, n) distinct indices in range', () => {

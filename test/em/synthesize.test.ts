@@ -14,8 +14,8 @@ import {
   synthesizeWithStats,
   type TrainRow,
   whiten,
-} from '../../activities/em';
-import { prefixColumns } from '../../activities/em/reflect';
+} from '../../engines/em';
+import { prefixColumns } from '../../engines/em/reflect';
 import { arbRollouts, byteTokenize, decode, queryRows } from './fixtures';
 
 const est = (rows: RolloutForEm[], alpha = 0) => estimate(rows, { alpha, seed: 3 });

@@ -1,7 +1,7 @@
 // Every evaluation metric against numbers worked out by hand on a small fixed result set.
 import { describe, expect, it } from 'vitest';
-import { alignmentOf, evalMetrics, labelOf, oracleOf } from '../../activities/eval/metrics';
-import type { EvalMode, EvalResultRow, SelectionSample } from '../../activities/eval/types';
+import { alignmentOf, evalMetrics, labelOf, oracleOf } from '../../engines/eval/metrics';
+import type { EvalMode, EvalResultRow, SelectionSample } from '../../engines/eval/types';
 import type { Mode } from '../../schemas/rollout';
 
 type Cell = [correct: boolean, method: 'cot' | 'code'];

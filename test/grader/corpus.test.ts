@@ -2,7 +2,7 @@
 // Timing is not under test here (a generous bound keeps a loaded machine from flipping a
 // verdict to undecided); hostile.test.ts covers the time bound.
 import { describe, expect, it } from 'vitest';
-import { grade, isEquivalent } from '../../activities/grader/index';
+import { grade, isEquivalent } from '../../engines/grader/index';
 import { readCorpus } from './corpus';
 
 const cases = readCorpus();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isEquivalent } from '../../activities/grader/index';
+import { isEquivalent } from '../../engines/grader/index';
 
 const eq = (g: string, p: string) => isEquivalent(g, p, { timeoutMs: 5000 }).equal;
 

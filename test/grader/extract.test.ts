@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractAnswer, grade } from '../../activities/grader/index';
+import { extractAnswer, grade } from '../../engines/grader/index';
 
 describe('extractAnswer', () => {
   it('takes the last \\boxed{} with nested braces', () => {

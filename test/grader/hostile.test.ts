@@ -2,7 +2,7 @@
 // 100 ms; the slack keeps a loaded 2-core machine from failing it) with undecided or a correct
 // verdict, and the process survives. bench/grader reports the real latencies.
 import { describe, expect, it } from 'vitest';
-import { grade, isEquivalent } from '../../activities/grader/index';
+import { grade, isEquivalent } from '../../engines/grader/index';
 import { hostileCases, RUNAWAY } from './hostile';
 
 describe('grader on hostile input', () => {

@@ -1,7 +1,7 @@
 // A plain tool executor for tests until the sandbox pool is wired in: one real CPython process per call
 // (isolated mode, wall timeout), stdout or the traceback's last line as the output text.
 import { spawn } from 'node:child_process';
-import type { ToolExecutor } from '../../activities/rollouts/tools';
+import type { ToolExecutor } from '../../engines/rollouts/tools';
 import { TOOLS } from '../../infra/paths';
 
 export function pythonExecutor(timeoutMs = 5000): ToolExecutor & { calls: string[] } {

@@ -4,10 +4,10 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createCpuWorker } from '../../infra/cpu-worker';
 import { ROOT, TOOLS, VAR_DIR } from '../../infra/paths';
 import { freePort } from '../../infra/ports';
 import { startDevServer } from '../../infra/temporal-server';
+import { createCpuWorker } from '../../workers/cpu';
 
 export interface TestServer {
   address: string;
@@ -84,7 +84,7 @@ export function spawnCpuWorker(address: string, name: string, env: NodeJS.Proces
   const logDir = join(VAR_DIR, 'test-logs');
   mkdirSync(logDir, { recursive: true });
   const fd = openSync(join(logDir, `${name}.log`), 'a');
-  return spawn(process.execPath, ['--import', TOOLS.tsxLoader, join(ROOT, 'infra', 'cpu-worker.ts')], {
+  return spawn(process.execPath, ['--import', TOOLS.tsxLoader, join(ROOT, 'workers', 'cpu.ts')], {
     cwd: ROOT,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, AUTOCODE_TEMPORAL_ADDRESS: address, ...env },

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullSnapshot, pushEntry, SOURCE_MANIFEST } from '../../activities/hub/hub';
-import { contentKey, readRows, verify, writeDataset } from '../../activities/store';
 import { benchmarksDir, loadBenchmark } from '../../datasets/load';
+import { pullSnapshot, pushEntry, SOURCE_MANIFEST } from '../../engines/hub/hub';
+import { contentKey, readRows, verify, writeDataset } from '../../engines/store';
 import { tempStore } from '../store/fixtures';
 import { python } from '../store/python';
 import { type FakeHub, startFakeHub } from './fake-hub';

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findRegressions } from '../../activities/nightly/compare';
+import { findRegressions } from '../../services/nightly/compare';
 
 const root = mkdtempSync(join(tmpdir(), 'autocode-nightly-'));
 process.env.AUTOCODE_VAR = root;
-const { recordNightly } = await import('../../activities/nightly/activities');
-const { historyPath } = await import('../../activities/nightly/history');
+const { recordNightly } = await import('../../services/nightly/activities');
+const { historyPath } = await import('../../services/nightly/history');
 
 const checkpoint = { uri: '/ckpt/a', key: 'a'.repeat(64) };
 

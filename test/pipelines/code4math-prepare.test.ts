@@ -12,8 +12,8 @@ import { type FakeHub, startFakeHub } from '../hub/fake-hub';
 const root = mkdtempSync(join(tmpdir(), 'autocode-c4m-'));
 process.env.AUTOCODE_VAR = root;
 process.env.AUTOCODE_STORE = join(root, 'store');
-const { prepareRun } = await import('../../activities/pipeline/prepare');
-const { readRows } = await import('../../activities/store/reader');
+const { prepareRun } = await import('../../services/run/prepare');
+const { readRows } = await import('../../engines/store/reader');
 const { python } = await import('../store/python');
 const { PATHS } = await import('../../infra/paths');
 

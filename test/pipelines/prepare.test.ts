@@ -8,8 +8,8 @@ import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-w
 const root = mkdtempSync(join(tmpdir(), 'autocode-prepare-'));
 process.env.AUTOCODE_VAR = root;
 process.env.AUTOCODE_STORE = join(root, 'store');
-const { prepareRun } = await import('../../activities/pipeline/prepare');
-const { readRows } = await import('../../activities/store/reader');
+const { prepareRun } = await import('../../services/run/prepare');
+const { readRows } = await import('../../engines/store/reader');
 
 const overrides = {
   'queries.train': [{ tiny_world: { seed: 11, per_family: 5, split: 'train' } }],

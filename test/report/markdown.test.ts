@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadReport, loadRunReport, reportFromMetrics, resolveRunDir } from '../../activities/report/load';
-import { renderMarkdown } from '../../activities/report/markdown';
+import { loadReport, loadRunReport, reportFromMetrics, resolveRunDir } from '../../engines/report/load';
+import { renderMarkdown } from '../../engines/report/markdown';
 import { writeRunFixture } from './fixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'autocode-report-md-'));

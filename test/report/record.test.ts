@@ -10,9 +10,9 @@ import { evalMetrics, ITERATIONS, writeRunFixture } from './fixtures';
 const varDir = mkdtempSync(join(tmpdir(), 'autocode-report-record-'));
 const before = process.env.AUTOCODE_VAR;
 process.env.AUTOCODE_VAR = varDir;
-const { writeRunReport } = await import('../../activities/pipeline/record');
-const { loadRunReport } = await import('../../activities/report/load');
-const { renderMarkdown } = await import('../../activities/report/markdown');
+const { writeRunReport } = await import('../../services/run/record');
+const { loadRunReport } = await import('../../engines/report/load');
+const { renderMarkdown } = await import('../../engines/report/markdown');
 afterAll(() => {
   if (before === undefined) delete process.env.AUTOCODE_VAR;
   else process.env.AUTOCODE_VAR = before;

@@ -2,9 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rewardByMode } from '../../activities/pipeline/reward';
-import { loadRunReport } from '../../activities/report/load';
-import { writeDataset } from '../../activities/store/writer';
+import { loadRunReport } from '../../engines/report/load';
+import { rewardByMode } from '../../engines/rollouts/mode-rewards';
+import { writeDataset } from '../../engines/store/writer';
 import { keyFor, PRODUCER, rng, rolloutRow, tempStore } from '../store/fixtures';
 
 const store = tempStore();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InferenceClient, InferenceError } from '../../activities/rollouts/client';
+import { InferenceClient, InferenceError } from '../../engines/rollouts/client';
 import { freePort } from '../../infra/ports';
 import type { InferenceEndpointsInput } from '../../schemas/rollout';
 import {

@@ -3,10 +3,10 @@
 // a model without a chat template fails for good naming prompt.format; raw sends what it always sent.
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InferenceClient } from '../../activities/rollouts/client';
-import { toActivityFailure } from '../../activities/rollouts/failure';
-import { defaultReward } from '../../activities/rollouts/reward';
-import { type RolloutQuery, runRolloutShard } from '../../activities/rollouts/shard';
+import { InferenceClient } from '../../engines/rollouts/client';
+import { toActivityFailure } from '../../engines/rollouts/failure';
+import { defaultReward } from '../../engines/rollouts/reward';
+import { type RolloutQuery, runRolloutShard } from '../../engines/rollouts/shard';
 import type { ChatMessage } from '../../schemas/inference';
 import { PromptSpec, QWEN_MATH_TIR_SYSTEM } from '../../schemas/prompt';
 import {

@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InferenceClient } from '../../activities/rollouts/client';
-import { toActivityFailure } from '../../activities/rollouts/failure';
-import { renderPrompt } from '../../activities/rollouts/prompts';
-import { defaultReward } from '../../activities/rollouts/reward';
-import { type RolloutQuery, runRolloutShard, type ShardProgress } from '../../activities/rollouts/shard';
+import { InferenceClient } from '../../engines/rollouts/client';
+import { toActivityFailure } from '../../engines/rollouts/failure';
+import { renderPrompt } from '../../engines/rollouts/prompts';
+import { defaultReward } from '../../engines/rollouts/reward';
+import { type RolloutQuery, runRolloutShard, type ShardProgress } from '../../engines/rollouts/shard';
 import { freePort } from '../../infra/ports';
 import { PromptTemplates, RolloutRow } from '../../schemas/rollout';
 import {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InferenceClient } from '../../activities/rollouts/client';
-import { type LoopParams, sampleResponses } from '../../activities/rollouts/tool-loop';
-import type { ToolExecutor } from '../../activities/rollouts/tools';
+import { InferenceClient } from '../../engines/rollouts/client';
+import { type LoopParams, sampleResponses } from '../../engines/rollouts/tool-loop';
+import type { ToolExecutor } from '../../engines/rollouts/tools';
 import {
   type CompletionsServer,
   decode,

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type MethodTally, settledDecision } from '../../activities/rollouts/adaptive';
-import { boundOutput, lastPythonBlock, methodOf } from '../../activities/rollouts/code';
-import { EndpointPool } from '../../activities/rollouts/endpoints';
-import { readGenerations } from '../../activities/rollouts/parse';
-import { addSpecialTokens, renderPrompt } from '../../activities/rollouts/prompts';
-import { defaultReward, extractAnswer, lastBoxed, toNumber } from '../../activities/rollouts/reward';
+import { type MethodTally, settledDecision } from '../../engines/rollouts/adaptive';
+import { boundOutput, lastPythonBlock, methodOf } from '../../engines/rollouts/code';
+import { EndpointPool } from '../../engines/rollouts/endpoints';
+import { readGenerations } from '../../engines/rollouts/parse';
+import { addSpecialTokens, renderPrompt } from '../../engines/rollouts/prompts';
+import { defaultReward, extractAnswer, lastBoxed, toNumber } from '../../engines/rollouts/reward';
 import { PromptTemplates, ROLLOUT_COLUMNS, RolloutParams, RolloutRow } from '../../schemas/rollout';
 
 describe('default reward', () => {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExecResult, SandboxPool, sandboxInfo } from '../../activities/sandbox/index';
+import { type ExecResult, SandboxPool, sandboxInfo } from '../../engines/sandbox/index';
 import { ROOT } from '../../infra/paths';
 import { CLEAN_PROBE_OUTPUT, PROBE } from './helpers';
 

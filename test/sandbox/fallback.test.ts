@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 process.env.AUTOCODE_SANDBOX = 'fallback';
 const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-const { SandboxPool, sandboxInfo } = await import('../../activities/sandbox/index');
+const { SandboxPool, sandboxInfo } = await import('../../engines/sandbox/index');
 
 describe('sandbox fallback', () => {
   let pool: Awaited<ReturnType<typeof SandboxPool.start>>;

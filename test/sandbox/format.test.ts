@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExecResult, formatToolOutput, TOOL_OUTPUT_MAX_CHARS } from '../../activities/sandbox/index';
+import { type ExecResult, formatToolOutput, TOOL_OUTPUT_MAX_CHARS } from '../../engines/sandbox/index';
 
 const ok = (stdout: string): ExecResult => ({
   stdout,

@@ -1,7 +1,7 @@
 // What the tool loop relies on: harness-style capture and errors, a fresh state per execution,
 // parallel slots, and slots replaced when their process dies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveOptions, SandboxPool } from '../../activities/sandbox/index';
+import { resolveOptions, SandboxPool } from '../../engines/sandbox/index';
 import { CLEAN_PROBE_OUTPUT, childPids, PROBE } from './helpers';
 
 describe('SandboxPool', () => {

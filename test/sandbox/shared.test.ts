@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeSharedSandboxPool, sharedSandboxPool } from '../../activities/sandbox/index';
+import { closeSharedSandboxPool, sharedSandboxPool } from '../../engines/sandbox/index';
 
 describe('sharedSandboxPool', () => {
   afterAll(closeSharedSandboxPool);

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JSON_SCHEMA_DIR, renderJsonSchemas } from '../../schemas/export-json-schema';
+import { JSON_SCHEMA_DIR, renderJsonSchemas } from '../../pipelines/export-json-schema';
 
 describe('JSON Schema export for the Python worker', () => {
-  it('committed schemas/json files match the zod wire types (run: npx tsx schemas/export-json-schema.ts)', () => {
+  it('committed schemas/json files match the zod wire types (run: npx tsx pipelines/export-json-schema.ts)', () => {
     const rendered = renderJsonSchemas();
     expect(rendered.size).toBeGreaterThan(0);
     for (const [file, text] of rendered) {

@@ -5,8 +5,8 @@ const store = tempStore();
 afterAll(() => store.cleanup());
 // The activities use the default store root, read from the environment at import.
 process.env.AUTOCODE_STORE = store.root;
-const { prepareQueries, storeLookup, storeVerify } = await import('../../activities/store/activities');
-const { readRows } = await import('../../activities/store');
+const { prepareQueries, storeLookup, storeVerify } = await import('../../engines/store/activities');
+const { readRows } = await import('../../engines/store');
 
 describe('store activities', () => {
   it('prepareQueries writes a queries dataset once, then answers from the store', async () => {

@@ -10,7 +10,7 @@ import {
   sha256File,
   verify,
   writeDataset,
-} from '../../activities/store';
+} from '../../engines/store';
 import type { Row } from '../../schemas/datasets';
 import type { DatasetRef } from '../../schemas/store';
 import { keyFor, PRODUCER, rng, rolloutRow, tempStore } from './fixtures';

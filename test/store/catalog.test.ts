@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contentKey, listUnreferenced, lookup, openWriter, writeDataset } from '../../activities/store';
+import { contentKey, listUnreferenced, lookup, openWriter, writeDataset } from '../../engines/store';
 import { PRODUCER, rng, rolloutRow, tempStore } from './fixtures';
 
 const store = tempStore();

@@ -1,7 +1,7 @@
 // Child process of crash.test.ts: writes a 4-part rollouts dataset, skipping parts already on disk,
 // slowly (a pause after each row group) so the parent can SIGKILL it mid-part.
 // Usage: node --import tsx test/store/crash-writer.ts <root> <key> <pauseMs>
-import { openWriter } from '../../activities/store';
+import { openWriter } from '../../engines/store';
 import type { Row } from '../../schemas/datasets';
 import { PRODUCER, rng, rolloutRow } from './fixtures';
 

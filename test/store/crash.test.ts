@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { entryDir, lookup, openWriter, readRows, verify } from '../../activities/store';
+import { entryDir, lookup, openWriter, readRows, verify } from '../../engines/store';
 import { ROOT } from '../../infra/paths';
 import { keyFor, PRODUCER, rng, rolloutRow, tempStore } from './fixtures';
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentKey } from '../../activities/store';
+import { contentKey } from '../../engines/store';
 import type { Row } from '../../schemas/datasets';
 
 export function rng(seed: number): () => number {

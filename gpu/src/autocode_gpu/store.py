@@ -1,6 +1,6 @@
 """The dataset store from Python: read entries by their manifest (verified), write manifests.
 
-Same format as the TypeScript store (activities/store, docs/store.md):
+Same format as the TypeScript store (engines/store, docs/store.md):
 ``<root>/<kind>/<key>/part-NNNNN.parquet`` (or any files, for checkpoints) plus ``_manifest.json``
 written last. ``DatasetRef.sha256`` is the sha256 of the canonical JSON of the manifest's
 ``files`` list; content keys are sha256 of canonical JSON of

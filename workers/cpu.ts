@@ -1,0 +1,42 @@
+// The TypeScript worker: hosts every workflow and the `cpu` activities.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { closeSharedSandboxPool } from '../engines/sandbox/shared';
+import { temporalAddress } from '../infra/paths';
+import { NAMESPACE, TASK_QUEUES } from '../schemas/queues';
+import * as activities from '../services/index';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CpuWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export function createCpuWorker(o: CpuWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? NAMESPACE,
+    taskQueue: o.taskQueue ?? TASK_QUEUES.cpu,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
+    identity: `cpu@${process.pid}`,
+  });
+}
+
+async function main(): Promise<void> {
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker = await createCpuWorker({ connection });
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
+  await worker.run();
+  await closeSharedSandboxPool();
+  await connection.close();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
