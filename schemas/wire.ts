@@ -20,6 +20,7 @@ import {
   PolicyTrainOutput,
   PolicyUpdateInput,
 } from './policy';
+import { NodeRequest, NodeResult } from './run';
 import { GpuEchoInput, WorkerEcho } from './smoke';
 import { DatasetRef, Manifest } from './store';
 
@@ -28,6 +29,9 @@ export const WIRE_TYPES: Record<string, z.ZodType> = {
   WorkerEcho,
   DatasetRef,
   Manifest,
+  // The node protocol: every node kind (cpu or gpu) takes a NodeRequest and returns a NodeResult.
+  NodeRequest,
+  NodeResult,
   // Policy activities (gpu/src/autocode_gpu/policy.py).
   PolicyLoadInput,
   PolicyLoadOutput,
