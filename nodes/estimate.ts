@@ -1,49 +1,37 @@
 // The `estimate` node: Q per method, native prior, reference strategy and decision per query.
-
 import { estimate as estimateRows } from '../engines/em/estimate';
 import type { RolloutForEm } from '../engines/em/types';
-import { contentKey } from '../engines/store/canonical';
-import { lookup } from '../engines/store/catalog';
-import { writeDataset } from '../engines/store/writer';
-import { EstimateParams } from '../pipelines/node-kinds';
 import type { Row } from '../schemas/datasets';
-import { nodeResult } from '../schemas/node-result';
-import type { NodeRequest, NodeResult } from '../schemas/run';
-import { nodeInputError } from './errors';
-import { datasetsOf, readAll } from './inputs';
+import { EstimateParams } from '../schemas/nodes';
+import { defineNode } from './define';
+import { datasetsOf, readAll, seeded } from './inputs';
 
-export const ESTIMATE_PRODUCER = { activity: 'estimate', version: '1' };
+// Only the columns the estimate reads: rollouts are wide (token ids, log-probs).
 const COLUMNS = ['query_id', 'mode', 'sample', 'method', 'reward'];
 
-export async function estimate(req: NodeRequest): Promise<NodeResult> {
-  const parsed = EstimateParams.safeParse(req.params);
-  if (!parsed.success) throw nodeInputError(`${req.node_id}: ${parsed.error.message}`);
-  const params = { ...parsed.data, seed: req.seed + req.iteration };
-  const sources = datasetsOf(req, 'rollouts');
-  const inputs = Object.fromEntries(sources.map((r, i) => [`rollouts_${i}`, r]));
-  const key = contentKey({ producer: ESTIMATE_PRODUCER, params, inputs });
-  let ref = await lookup('estimates', key);
-  const cached = ref !== null;
-  let decisions = { cot: 0, code: 0 };
-  if (!ref) {
-    // Only the columns the estimate reads: rollouts are wide (token ids, log-probs).
-    const rows = (await readAll(sources, COLUMNS)) as unknown as RolloutForEm[];
-    const out = estimateRows(rows, params);
-    decisions = {
-      cot: out.filter((r) => r.decision === 'cot').length,
-      code: out.filter((r) => r.decision === 'code').length,
+export const estimate = defineNode({
+  uses: 'estimate',
+  queue: 'cpu',
+  output: 'estimates',
+  dataset: 'estimates',
+  inputs: { rollouts: [1, 16] },
+  params: EstimateParams,
+  producer: { activity: 'estimate', version: '1' },
+  description: 'Q per method, prior from native rollouts, reference strategy and decision per query',
+  identity: (req) => ({
+    params: seeded(req),
+    inputs: Object.fromEntries(datasetsOf(req, 'rollouts').map((r, i) => [`rollouts_${i}`, r])),
+  }),
+  async produce({ req }) {
+    const rows = (await readAll(datasetsOf(req, 'rollouts'), COLUMNS)) as unknown as RolloutForEm[];
+    const out = estimateRows(rows, seeded(req));
+    return {
+      rows: out as unknown as Row[],
+      stats: {
+        decision_cot: out.filter((r) => r.decision === 'cot').length,
+        decision_code: out.filter((r) => r.decision === 'code').length,
+      },
     };
-    ref = await writeDataset(
-      { kind: 'estimates', key, producer: ESTIMATE_PRODUCER, params, inputs },
-      out as unknown as Row[],
-    );
-  }
-  return nodeResult(req, 'estimates', {
-    dataset: ref,
-    metrics: {
-      queries: ref.rows,
-      ...(cached ? {} : { decision_cot: decisions.cot, decision_code: decisions.code }),
-    },
-    cached,
-  });
-}
+  },
+  describe: async (ref, _req, produced) => ({ metrics: { queries: ref.rows, ...produced?.stats } }),
+});

@@ -1,69 +1,100 @@
 // The `evaluate` node: greedy Pass@1 of the serving policy on every eval set in cot, code and auto
 // modes (auto = no method hint: the model chooses), code rate, gain of auto over the best dictated
 // mode, per-family figures for query sets whose source names a family (tiny_world/<family>), and with
-// `selection_labels` k the selection metrics. The work is activities/eval/'s, shared with `evalRun`.
-
-import {
-  type EvaluatedSet,
-  evaluateSet,
-  metricsOf,
-  readEvalQueries,
-  writeSummary,
-} from '../engines/eval/core';
+// `selection_labels` k the selection metrics. The work is engines/eval/'s, shared with `evalRun`; each
+// set's results are content-addressed there, and the node's output is the summary over them.
+import { type EvaluatedSet, evaluateSet, metricsOf, readEvalQueries } from '../engines/eval/core';
 import { InferenceClient } from '../engines/rollouts/client';
-import { toActivityFailure } from '../engines/rollouts/failure';
 import { rolloutTools } from '../engines/rollouts/sandbox-tools';
-import { EvaluateParams } from '../pipelines/node-kinds';
-import { nodeResult } from '../schemas/node-result';
-import type { NodeRequest, NodeResult } from '../schemas/run';
+import { lookup, openEntry } from '../engines/store/catalog';
+import type { Row } from '../schemas/datasets';
+import { EvaluateParams } from '../schemas/nodes';
+import { resolvePrompt } from '../schemas/prompt';
 import type { DatasetRef } from '../schemas/store';
-import { activitySignal } from './context';
+import { defineNode } from './define';
 import { nodeInputError } from './errors';
+import { policyInput } from './inputs';
 
-export { EVALUATE_PRODUCER } from '../engines/eval/core';
+const queriesInput = (set: string) => `queries.${set}`;
+const labelsName = (set: string) => `${set}.selection`;
 
-export async function evaluate(req: NodeRequest): Promise<NodeResult> {
-  const parsed = EvaluateParams.safeParse(req.params);
-  if (!parsed.success) throw nodeInputError(`${req.node_id}: ${parsed.error.message}`);
-  const params = parsed.data;
-  if (req.eval.length === 0)
-    throw nodeInputError(`${req.node_id}: the spec lists no eval queries (queries.eval)`);
-  const client = new InferenceClient(req.inference);
-  const extra: Record<string, DatasetRef> = {};
-  const sets: EvaluatedSet[] = [];
-  let cachedSets = 0;
-  try {
-    const tools = await rolloutTools({ timeoutMs: 5000, outputMaxChars: 1024 });
-    for (const set of req.eval) {
-      const out = await evaluateSet({
-        set,
-        queries: await readEvalQueries(set, params.limit),
-        policy: req.policy,
-        iteration: req.iteration,
-        params,
-        deps: { generator: client, ...tools, signal: activitySignal() },
-      });
-      if (out.results.cached && (out.labels?.cached ?? true)) cachedSets++;
-      extra[set.name] = out.results.ref;
-      if (out.labels) extra[`${set.name}.selection`] = out.labels.ref;
-      sets.push({
-        name: set.name,
-        queries: set.queries,
-        results: out.results.ref,
-        labels: out.labels?.ref ?? null,
-      });
-    }
-    const { summary, metrics } = await metricsOf(sets, req.policy.key);
-    const ref = await writeSummary(sets, summary);
-    return nodeResult(req, 'eval', {
-      dataset: ref,
-      extra,
-      metrics,
-      cached: cachedSets === req.eval.length,
-    });
-  } catch (err) {
-    throw toActivityFailure(err);
-  } finally {
-    client.close();
+/** The per-set datasets a summary names in its manifest (beside its key's inputs). */
+function provenanceOf(sets: readonly EvaluatedSet[]): Record<string, DatasetRef> {
+  const out: Record<string, DatasetRef> = {};
+  for (const s of sets) {
+    out[s.name] = s.results;
+    if (s.labels) out[labelsName(s.name)] = s.labels;
   }
+  return out;
 }
+
+export const evaluate = defineNode({
+  uses: 'evaluate',
+  queue: 'cpu',
+  output: 'eval',
+  dataset: 'eval_summary',
+  inputs: { checkpoint: [0, 1] },
+  params: EvaluateParams,
+  prompted: true,
+  producer: { activity: 'evaluate', version: '2' },
+  description: 'greedy Pass@1 in cot, code and auto modes on the eval queries',
+  identity(req) {
+    if (req.eval.length === 0)
+      throw nodeInputError(`${req.node_id}: the spec lists no eval queries (queries.eval)`);
+    const { prompt, ...rest } = req.params;
+    return {
+      params: { ...rest, ...(prompt ? { prompt: resolvePrompt(prompt) } : {}) },
+      inputs: {
+        policy: policyInput(req),
+        ...Object.fromEntries(req.eval.map((s) => [queriesInput(s.name), s.queries])),
+      },
+    };
+  },
+  async produce({ req, heartbeat, signal }) {
+    const client = new InferenceClient(req.inference);
+    try {
+      const tools = await rolloutTools({ timeoutMs: 5000, outputMaxChars: 1024 });
+      const sets: EvaluatedSet[] = [];
+      for (const set of req.eval) {
+        const out = await evaluateSet({
+          set,
+          queries: await readEvalQueries(set, req.params.limit),
+          policy: req.policy,
+          iteration: req.iteration,
+          params: req.params,
+          deps: { generator: client, ...tools, signal },
+          onProgress: (p) => heartbeat({ set: set.name, ...p }),
+        });
+        sets.push({
+          name: set.name,
+          queries: set.queries,
+          results: out.results.ref,
+          labels: out.labels?.ref ?? null,
+        });
+      }
+      const { summary, metrics } = await metricsOf(sets, req.policy.key);
+      return { rows: summary as unknown as Row[], stats: metrics, provenance: provenanceOf(sets) };
+    } finally {
+      client.close();
+    }
+  },
+  async describe(ref, req, produced) {
+    if (produced && 'rows' in produced)
+      return { metrics: produced.stats ?? {}, extra: produced.provenance ?? {} };
+    // Found cached: the metrics again from the per-set datasets the summary's manifest names.
+    const { manifest } = await openEntry(ref);
+    const find = async (name: string) => {
+      const input = manifest.inputs[name];
+      return input ? lookup(input.kind, input.key) : null;
+    };
+    const sets: EvaluatedSet[] = [];
+    for (const set of req.eval) {
+      const results = await find(set.name);
+      if (!results)
+        throw nodeInputError(`${req.node_id}: summary ${ref.key} names no results for ${set.name}`);
+      sets.push({ name: set.name, queries: set.queries, results, labels: await find(labelsName(set.name)) });
+    }
+    const { metrics } = await metricsOf(sets, req.policy.key);
+    return { metrics, extra: provenanceOf(sets) };
+  },
+});

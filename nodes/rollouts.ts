@@ -1,90 +1,100 @@
 // The `rollouts` node: K responses per training query in each of its modes, code executed in the
 // sandbox, graded; written shard by shard so a crash or resume redoes at most one shard.
-
+import type { z } from 'zod';
 import { InferenceClient } from '../engines/rollouts/client';
-import { toActivityFailure } from '../engines/rollouts/failure';
 import { rewardByMode } from '../engines/rollouts/mode-rewards';
 import { rolloutTools } from '../engines/rollouts/sandbox-tools';
 import { runRolloutShard } from '../engines/rollouts/shard';
-import { contentKey } from '../engines/store/canonical';
 import { readRows } from '../engines/store/reader';
-import { runSharded } from '../engines/store/sharded';
-import { RolloutsParams } from '../pipelines/node-kinds';
 import type { Row } from '../schemas/datasets';
-import { nodeResult } from '../schemas/node-result';
+import { RolloutsParams } from '../schemas/nodes';
 import { resolvePrompt } from '../schemas/prompt';
-import type { NodeRequest, NodeResult } from '../schemas/run';
-import { activitySignal } from './context';
-import { nodeInputError } from './errors';
+import type { NodeRequest } from '../schemas/run';
+import { defineNode } from './define';
 import { policyInput } from './inputs';
 
-export const ROLLOUTS_PRODUCER = { activity: 'rollouts', version: '1' };
-
 /** Seeds derive from the run's seed, iteration and node, so a resumed shard samples the same way. */
-export function nodeSeed(req: NodeRequest): number {
+export function nodeSeed(req: Pick<NodeRequest, 'seed' | 'iteration' | 'node_id'>): number {
   let h = 2166136261 ^ req.seed;
   for (const c of `${req.iteration}/${req.node_id}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
   return (h >>> 0) % 2 ** 31;
 }
 
-export async function rollouts(req: NodeRequest): Promise<NodeResult> {
-  const parsed = RolloutsParams.safeParse(req.params);
-  if (!parsed.success) throw nodeInputError(`${req.node_id}: ${parsed.error.message}`);
-  const { shard_size, code_timeout_s, ...rest } = parsed.data;
-  // The prompt as resolved (preset expanded), so the content key names the exact format, system and stops.
-  const params = {
+type Params = z.output<typeof RolloutsParams>;
+
+/** The engine's parameters: the seed filled in, the prompt as resolved (the key names the exact format). */
+function engineParams(req: NodeRequest<Params>) {
+  const { shard_size: _s, code_timeout_s: _c, ...rest } = req.params;
+  return {
     ...rest,
     seed: rest.seed ?? nodeSeed(req),
     ...(rest.prompt ? { prompt: resolvePrompt(rest.prompt) } : {}),
   };
-  const keyParams = { ...params, shard_size, code_timeout_s, iteration: req.iteration };
-  const inputs = { queries: req.train, policy: policyInput(req) };
-  const key = contentKey({ producer: ROLLOUTS_PRODUCER, params: keyParams, inputs });
-  const queries = (await readRows(req.train, { columns: ['query_id', 'question', 'answer'] })) as {
-    query_id: string;
-    question: string;
-    answer: string;
-  }[];
-  const client = new InferenceClient(req.inference);
-  const signal = activitySignal();
-  try {
-    const tools = await rolloutTools({
-      timeoutMs: code_timeout_s * 1000,
-      outputMaxChars: params.tool_output_max_chars,
-    });
-    const result = await runSharded({
-      kind: 'rollouts',
-      key,
-      producer: ROLLOUTS_PRODUCER,
-      params: keyParams,
-      inputs,
-      items: queries,
-      shardSize: shard_size,
-      tokensOf: (r: Row) => (r.response_token_ids as number[]).length,
-      runShard: (items, _i, onQueryDone) =>
-        runRolloutShard(
-          items,
-          params,
-          { iteration: req.iteration, policy: req.policy.key },
-          { generator: client, ...tools, signal },
-          onQueryDone,
-        ) as Promise<Row[]>,
-    });
-    return nodeResult(req, 'rollouts', {
-      dataset: result.ref,
-      metrics: {
-        rows: result.ref.rows,
-        shards: result.progress.shards,
-        shards_reused: result.progress.shards_reused,
-        tokens: result.progress.tokens,
-        tokens_per_s: result.progress.tokens_per_s,
-        ...(await rewardByMode(result.ref)),
-      },
-      cached: result.cached,
-    });
-  } catch (err) {
-    throw toActivityFailure(err);
-  } finally {
-    client.close();
-  }
 }
+
+export const rollouts = defineNode({
+  uses: 'rollouts',
+  queue: 'cpu',
+  output: 'rollouts',
+  dataset: 'rollouts',
+  inputs: {},
+  params: RolloutsParams,
+  prompted: true,
+  producer: { activity: 'rollouts', version: '1' },
+  description: 'sample K responses per training query in one mode, executing Python, graded',
+  identity: (req) => ({
+    params: {
+      ...engineParams(req),
+      shard_size: req.params.shard_size,
+      code_timeout_s: req.params.code_timeout_s,
+      iteration: req.iteration,
+    },
+    inputs: { queries: req.train, policy: policyInput(req) },
+  }),
+  async produce({ req, sharded, signal }) {
+    const params = engineParams(req);
+    const queries = (await readRows(req.train, { columns: ['query_id', 'question', 'answer'] })) as {
+      query_id: string;
+      question: string;
+      answer: string;
+    }[];
+    const client = new InferenceClient(req.inference);
+    try {
+      const tools = await rolloutTools({
+        timeoutMs: req.params.code_timeout_s * 1000,
+        outputMaxChars: params.tool_output_max_chars,
+      });
+      const written = await sharded({
+        items: queries,
+        shardSize: req.params.shard_size,
+        tokensOf: (r: Row) => (r.response_token_ids as number[]).length,
+        runShard: (items, _i, onQueryDone) =>
+          runRolloutShard(
+            items,
+            params,
+            { iteration: req.iteration, policy: req.policy.key },
+            { generator: client, ...tools, signal },
+            onQueryDone,
+          ) as Promise<Row[]>,
+      });
+      const p = written.progress;
+      return {
+        written,
+        stats: {
+          shards: p.shards,
+          shards_reused: p.shards_reused,
+          tokens: p.tokens,
+          tokens_per_s: p.tokens_per_s,
+        },
+      };
+    } finally {
+      client.close();
+    }
+  },
+  async describe(ref, req, produced) {
+    // A cached output ran nothing: every shard counts as reused.
+    const shards = Math.max(1, Math.ceil(req.train.rows / req.params.shard_size));
+    const run = produced?.stats ?? { shards, shards_reused: shards, tokens: 0, tokens_per_s: 0 };
+    return { metrics: { rows: ref.rows, ...run, ...(await rewardByMode(ref)) } };
+  },
+});

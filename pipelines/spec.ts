@@ -2,9 +2,9 @@
 // DAG (nodes with id, uses, needs, with, and optional queue/timeout/retry overrides). One zod source
 // gives the TypeScript type, the validator and the generated JSON Schema (pipelines/spec.schema.json).
 import { z } from 'zod';
+import { isNodeKind, NODE_KINDS, type NodeKindName } from '../nodes/registry';
 import { SftHyper } from '../schemas/policy';
 import { PromptSpec } from '../schemas/prompt';
-import { NODE_KINDS, type NodeKindName } from './node-kinds';
 import { BaseModel, DemonstrationsSource } from './policy-source';
 
 const Identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower_snake_case (a-z, 0-9, _)');
@@ -21,7 +21,7 @@ export const RetryOverride = z
 export const NodeSpec = z
   .object({
     id: Identifier,
-    uses: z.string().refine((u): u is NodeKindName => u in NODE_KINDS, {
+    uses: z.string().refine((u): u is NodeKindName => isNodeKind(u), {
       error: (issue) =>
         `unknown activity '${String(issue.input)}'; known: ${Object.keys(NODE_KINDS).join(', ')}`,
     }),

@@ -1,8 +1,12 @@
-// Validates a pipeline spec: shape (zod), node parameters per activity, `needs` references, cycles,
-// producer/consumer kinds and benchmark names. Every problem carries the path of the offending field.
+// Validates a pipeline spec: shape (zod), node parameters per kind (nodes/registry.ts), `needs`
+// references, cycles, producer/consumer kinds and benchmark names. Every problem carries the path of
+// the offending field. A resolved node carries its parameters parsed and typed: nothing below parses
+// them again.
 import type { z } from 'zod';
+import { NODE_KINDS, type NodeKindName, type ParamsOf } from '../nodes/registry';
 import { type PromptSpec, resolvePrompt } from '../schemas/prompt';
-import { NODE_KINDS, type NodeKindName, type OutputKind } from './node-kinds';
+import type { TaskQueueName } from '../schemas/queues';
+import type { OutputKind } from '../schemas/run';
 import { type NodeSpec, PipelineSpec } from './spec';
 
 export interface SpecIssue {
@@ -17,13 +21,16 @@ export class SpecError extends Error {
   }
 }
 
-export interface ResolvedNode extends Omit<NodeSpec, 'uses'> {
-  uses: NodeKindName;
-  /** `with` over the spec's per-kind defaults, parsed by the activity's parameter schema. */
-  params: Record<string, unknown>;
+interface ResolvedNodeOf<K extends NodeKindName> extends Omit<NodeSpec, 'uses'> {
+  uses: K;
+  /** `with` over the spec's per-kind defaults, parsed by the kind's parameter schema. */
+  params: ParamsOf<K>;
   output: OutputKind;
-  queue: 'cpu' | 'gpu';
+  queue: TaskQueueName;
 }
+
+/** A spec node as validated: one of the kinds, with that kind's parameters. */
+export type ResolvedNode = { [K in NodeKindName]: ResolvedNodeOf<K> }[NodeKindName];
 
 export interface ResolvedSpec extends Omit<PipelineSpec, 'iteration'> {
   iteration: { nodes: ResolvedNode[] };
@@ -93,10 +100,11 @@ export function validateSpec(raw: unknown, opts: ValidateOptions = {}): Resolved
     resolved.push({
       ...n,
       uses: n.uses as NodeKindName,
-      params: (params.success ? params.data : {}) as Record<string, unknown>,
+      // Only read when there are no issues, and then the parse succeeded.
+      params: params.success ? params.data : {},
       output: kind.output,
       queue: n.queue ?? kind.queue,
-    });
+    } as ResolvedNode);
   });
 
   const cycle = findCycle(nodes.map((n) => ({ id: n.id, needs: n.needs.filter((d) => index.has(d)) })));
@@ -108,7 +116,7 @@ export function validateSpec(raw: unknown, opts: ValidateOptions = {}): Resolved
       const producer = resolved[index.get(need) ?? -1];
       if (producer) counts.set(producer.output, (counts.get(producer.output) ?? 0) + 1);
     }
-    const accepts = NODE_KINDS[n.uses].inputs as Partial<Record<OutputKind, [number, number]>>;
+    const accepts: Partial<Record<OutputKind, [number, number]>> = NODE_KINDS[n.uses].inputs;
     for (const kind of counts.keys()) {
       if (!(kind in accepts))
         issues.push({ path: at(i, 'needs'), message: `'${n.uses}' does not take ${kind} inputs` });

@@ -33,7 +33,7 @@ export const TinyModelConfig = z
   })
   .strict();
 
-// Field names follow the pipeline spec's update parameters (pipelines/node-kinds.ts), so a node's
+// Field names follow the pipeline spec's update parameters (schemas/nodes.ts), so a node's
 // `with` passes through unchanged.
 const trainShape = {
   device: Device.default('auto'),
@@ -130,7 +130,10 @@ export const PolicySftInput = z
   .strict();
 export type PolicySftInput = z.input<typeof PolicySftInput>;
 
-export const PolicyTrainOutput = z.object({ checkpoint: CheckpointRef, metrics: TrainMetrics }).strict();
+/** A trained checkpoint always has its store key (the worker wrote it to the store). */
+export const PolicyTrainOutput = z
+  .object({ checkpoint: CheckpointRef.required({ key: true }), metrics: TrainMetrics })
+  .strict();
 export type PolicyTrainOutput = z.infer<typeof PolicyTrainOutput>;
 
 export const PolicyUpdateInput = z

@@ -40,7 +40,7 @@ export type NodeResult = z.infer<typeof NodeResult>;
 export const QuerySet = z.object({ name: z.string(), queries: DatasetRef }).strict();
 export type QuerySet = z.infer<typeof QuerySet>;
 
-/** What every cpu node activity receives. */
+/** What every node activity receives (cpu or gpu): the run's context, its parameters, its inputs. */
 export const NodeRequest = z
   .object({
     run_id: z.string().min(1),
@@ -56,4 +56,7 @@ export const NodeRequest = z
     inputs: z.record(z.string(), NodeResult),
   })
   .strict();
-export type NodeRequest = z.infer<typeof NodeRequest>;
+/** `params` as the node kind's schema parsed them when the spec was validated (nodes/registry.ts). */
+export type NodeRequest<P = Record<string, unknown>> = Omit<z.infer<typeof NodeRequest>, 'params'> & {
+  params: P;
+};

@@ -1,10 +1,12 @@
-// The TypeScript worker: hosts every workflow and the `cpu` activities.
+// The TypeScript worker: hosts every workflow and the `cpu` activities (the cpu node kinds and the
+// services).
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeSharedSandboxPool } from '../engines/sandbox/shared';
 import { temporalAddress } from '../infra/paths';
+import { nodeActivities } from '../nodes/activities';
 import { NAMESPACE, TASK_QUEUES } from '../schemas/queues';
-import * as activities from '../services/index';
+import * as services from '../services/index';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -20,7 +22,7 @@ export function createCpuWorker(o: CpuWorkerOptions): Promise<Worker> {
     namespace: o.namespace ?? NAMESPACE,
     taskQueue: o.taskQueue ?? TASK_QUEUES.cpu,
     workflowsPath: WORKFLOWS_PATH,
-    activities,
+    activities: { ...services, ...nodeActivities() },
     identity: `cpu@${process.pid}`,
   });
 }

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { AblationProgress, AblationResult, AblationSweepInput } from '../schemas/ablation';
 import { TASK_QUEUES } from '../schemas/queues';
-import type * as cpuActivities from '../services/index';
+import type * as services from '../services/index';
 import { activityOptions, ITERATION, RUN_ID, STAGE } from './common';
 import { emRun } from './em-run';
 
@@ -38,7 +38,7 @@ export async function ablationSweep(input: AblationSweepInput = {}): Promise<Abl
       { key: STAGE, value: s },
     ]);
   };
-  const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
+  const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
 
   stage('plan');
   const plan = await cpu.ablationPlan({ ...input, id });

@@ -17,20 +17,13 @@ import type { RunProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
 import type { Metrics, PolicyRef } from '../schemas/run';
-import type * as cpuActivities from '../services/index';
+import type * as services from '../services/index';
 import type { PreparedRun } from '../services/run/prepare';
 import type { IterationSummary } from '../services/run/record';
-import {
-  activityOptions,
-  ITERATION,
-  nodeRequest,
-  RUN_ID,
-  type ServeTarget,
-  STAGE,
-  servePolicy,
-} from './common';
+import { activityOptions, callNode, ITERATION, nodeRequest, RUN_ID, STAGE } from './common';
 import { type IterationInput, iteration } from './iteration';
 import { nodesForIteration } from './selection-schedule';
+import { type ServeTarget, servePolicy } from './serve';
 
 export interface EmRunInput {
   /** A spec name under pipelines/ (e.g. "tiny") or a path; or give `spec_inline`. */
@@ -84,7 +77,7 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
       { key: ITERATION, value: progress.iteration },
     ]);
   };
-  const cpu = proxyActivities<typeof cpuActivities>(
+  const cpu = proxyActivities<typeof services>(
     activityOptions(TASK_QUEUES.cpu, '2 hours', { heartbeatTimeout: '5 minutes' }),
   );
 
@@ -115,12 +108,13 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
   let inference: InferenceEndpoints;
   if (input.carry) {
     ({ policy, inference } = input.carry);
-    inference = await servePolicy(serve, policy, null);
+    inference = await servePolicy(serve, policy, { reload: false });
   } else {
     stage('bootstrap');
     policy = await initialPolicy(prepared);
     stage('serve');
-    inference = await servePolicy(serve, policy, null);
+    // External servers start with the run's initial policy; later checkpoints are loaded into them.
+    inference = await servePolicy(serve, policy, { reload: false });
   }
   progress.policy = policy;
   for (const s of summaries) progress.evaluations.push({ iteration: s.iteration, metrics: s.metrics });
@@ -133,7 +127,10 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
     const metrics: Metrics = {};
     for (const node of evalNodes) {
       const ctx = { run_id: runId, iteration: 0, seed: spec.seed, policy, inference };
-      const r = await cpu.evaluate(nodeRequest({ ...ctx, train: prepared.train, eval: prepared.eval }, node));
+      const r = await callNode(
+        node,
+        nodeRequest({ ...ctx, train: prepared.train, eval: prepared.eval }, node),
+      );
       await cpu.recordNode({ run_id: runId, iteration: 0, result: r });
       Object.assign(metrics, r.metrics);
     }
@@ -194,7 +191,7 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
   const source = prepared.spec.policy;
   if ('checkpoint' in source) return { uri: source.checkpoint, key: prepared.initial_policy_key };
   if ('hub' in source) {
-    const cpu = proxyActivities<typeof cpuActivities>(
+    const cpu = proxyActivities<typeof services>(
       activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
     );
     const ref = await cpu.hubPull({ repo: source.hub, type: 'model', revision: source.revision });
@@ -212,7 +209,7 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
     if (!base) throw new Error('a Code4Math policy needs its base resolved by prepareRun');
     let basePolicy: PolicyRef;
     if ('hub' in base) {
-      const cpu = proxyActivities<typeof cpuActivities>(
+      const cpu = proxyActivities<typeof services>(
         activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
       );
       const ref = await cpu.hubPull({ repo: base.hub, type: 'model', revision: base.revision });
@@ -223,8 +220,8 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
       base_policy: basePolicy,
       hyper: source.sft.with,
     });
-    return { uri: out.checkpoint.uri, key: out.checkpoint.key ?? out.checkpoint.uri };
+    return { uri: out.checkpoint.uri, key: out.checkpoint.key };
   }
   const out = await gpu.policy_sft({ demonstrations: prepared.demonstrations, hyper: source.bootstrap.with });
-  return { uri: out.checkpoint.uri, key: out.checkpoint.key ?? out.checkpoint.uri };
+  return { uri: out.checkpoint.uri, key: out.checkpoint.key };
 }

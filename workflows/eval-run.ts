@@ -15,8 +15,9 @@ import { TASK_QUEUES } from '../schemas/queues';
 import type { Metrics, PolicyRef } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
 import type { EvalBenchmarkOutput } from '../services/eval/activities';
-import type * as cpuActivities from '../services/index';
-import { activityOptions, RUN_ID, type ServeTarget, STAGE, servePolicy } from './common';
+import type * as services from '../services/index';
+import { activityOptions, RUN_ID, STAGE } from './common';
+import { type ServeTarget, servePolicy } from './serve';
 
 export type { EvalRunInput };
 
@@ -52,8 +53,8 @@ export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
     ]);
   };
   // Bad input (unknown benchmark, missing checkpoint) is a non-retryable failure: one attempt.
-  const quick = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
-  const long = proxyActivities<typeof cpuActivities>(
+  const quick = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
+  const long = proxyActivities<typeof services>(
     activityOptions(TASK_QUEUES.cpu, '12 hours', { heartbeatTimeout: '5 minutes' }),
   );
 
@@ -74,13 +75,8 @@ export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
 
   stage('serve');
   const target = input.inference ?? { embedded: { port: 0 } };
-  let serve: ServeTarget;
-  if ('endpoints' in target) {
-    const { reload, ...e } = target.endpoints;
-    if (reload ?? true) await quick.reloadEndpoints({ urls: e.urls, model_path: plan.checkpoint.uri });
-    serve = { endpoints: e };
-  } else serve = target;
-  const inference = await servePolicy(serve, plan.checkpoint, null);
+  const { serve, reload } = serveTarget(target);
+  const inference = await servePolicy(serve, plan.checkpoint, { reload });
 
   stage('evaluate');
   const sets = await Promise.all(
@@ -119,4 +115,14 @@ export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
     results: done.results,
     report: done.report,
   };
+}
+
+/** External servers load the checkpoint unless told they already serve it (`reload: false`). */
+function serveTarget(target: NonNullable<EvalRunInput['inference']>): {
+  serve: ServeTarget;
+  reload: boolean;
+} {
+  if (!('endpoints' in target)) return { serve: target, reload: false };
+  const { reload, ...e } = target.endpoints;
+  return { serve: { endpoints: e }, reload: reload ?? true };
 }

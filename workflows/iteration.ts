@@ -1,23 +1,16 @@
 // One EM iteration: the spec's DAG, every node started as soon as the nodes it needs are done
-// (maximal parallelism). Nodes return small JSON (store references, metrics), never rows.
-import {
-  ApplicationFailure,
-  defineQuery,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+// (maximal parallelism), every kind called the same way on its queue. Nodes return small JSON (store
+// references, metrics), never rows; a node that produced a checkpoint has it served at once.
+import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ResolvedNode } from '../pipelines/validate';
-import type { GpuActivities } from '../schemas/gpu-activities';
-import { nodeResult } from '../schemas/node-result';
 import type { IterationProgress } from '../schemas/progress';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
-import type { NodeRequest, NodeResult, PolicyRef, QuerySet } from '../schemas/run';
+import type { NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
-import type * as cpuActivities from '../services/index';
-import { activityOptions, nodeRequest, type ServeTarget, STAGE, servePolicy } from './common';
-import { behaviorInput, trainInput, updateInput } from './gpu-inputs';
+import type * as services from '../services/index';
+import { activityOptions, callNode, nodeRequest, STAGE } from './common';
+import { type ServeTarget, servePolicy } from './serve';
 
 export interface IterationInput {
   run_id: string;
@@ -40,8 +33,6 @@ export interface IterationResult {
 
 export const iterationProgress = defineQuery<IterationProgress>('progress');
 
-type CpuNodeName = 'rollouts' | 'estimate' | 'synthesize' | 'evaluate';
-
 export async function iteration(input: IterationInput): Promise<IterationResult> {
   const state: IterationProgress = {
     run_id: input.run_id,
@@ -50,9 +41,7 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
     nodes: Object.fromEntries(input.nodes.map((n) => [n.id, { uses: n.uses, state: 'pending' as const }])),
   };
   setHandler(iterationProgress, () => state);
-  const record = proxyActivities<typeof cpuActivities>(
-    activityOptions(TASK_QUEUES.cpu, '1 minute'),
-  ).recordNode;
+  const record = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '1 minute')).recordNode;
 
   let policy = input.policy;
   let inference = input.inference;
@@ -100,7 +89,7 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
       }
       if (result.checkpoint) {
         // Serve the new policy at once: later nodes (evaluate, the next iteration) sample from it.
-        inference = await servePolicy(input.serve, result.checkpoint, inference);
+        inference = await servePolicy(input.serve, result.checkpoint, { reload: true });
         policy = result.checkpoint;
       }
       state.nodes[node.id] = {
@@ -123,43 +112,4 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
     inference,
     results: Object.fromEntries(results.map((r) => [r.node_id, r])),
   };
-}
-
-async function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResult> {
-  const options = activityOptions(
-    node.queue === 'gpu' ? TASK_QUEUES.gpu : TASK_QUEUES.cpu,
-    node.timeout ?? '6 hours',
-    {
-      heartbeatTimeout: node.heartbeat_timeout ?? '5 minutes',
-      retry: node.retry,
-    },
-  );
-  if (node.uses === 'behavior_logprobs' || node.uses === 'policy_update') {
-    const gpu = proxyActivities<GpuActivities>(options);
-    const train = trainInput(req);
-    if (!train) throw ApplicationFailure.nonRetryable(`${node.id}: ${node.uses} needs a train dataset`);
-    if (node.uses === 'behavior_logprobs') {
-      // Nothing to rescore: the empty set passes through (the update then skips too).
-      if (train.rows === 0) return nodeResult(req, 'train', { dataset: train, metrics: { rows: 0 } });
-      const out = await gpu.behavior_logprobs(behaviorInput(req, train));
-      return nodeResult(req, 'train', {
-        dataset: out.dataset,
-        metrics: out.metrics,
-        cached: out.metrics.cached,
-      });
-    }
-    if (train.rows === 0) {
-      // Every query was dropped (all wrong or all right): nothing to learn, the policy stays.
-      return nodeResult(req, 'checkpoint', { metrics: { skipped: 'empty train set', steps: 0 } });
-    }
-    const out = await gpu.policy_update(updateInput(req, train));
-    const key = out.checkpoint.key ?? out.checkpoint.sha256 ?? out.checkpoint.uri;
-    return nodeResult(req, 'checkpoint', {
-      checkpoint: { uri: out.checkpoint.uri, key },
-      metrics: out.metrics,
-      cached: out.metrics.cached,
-    });
-  }
-  const cpu = proxyActivities<typeof cpuActivities>(options);
-  return cpu[node.uses as CpuNodeName](req);
 }

@@ -5,7 +5,7 @@ import { executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } f
 import { DEFAULT_REGRESSION_THRESHOLD, type Regression } from '../schemas/nightly';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { Metrics, PolicyRef } from '../schemas/run';
-import type * as cpuActivities from '../services/index';
+import type * as services from '../services/index';
 import { activityOptions, REGRESSION, RUN_ID, SCHEDULE, STAGE } from './common';
 import { type EvalRunInput, evalRun } from './eval-run';
 
@@ -44,7 +44,7 @@ export async function nightlyEval(input: NightlyEvalInput): Promise<NightlyEvalR
     args: [{ ...input.eval, eval_id: evalId }],
   });
   stage('compare');
-  const cpu = proxyActivities<typeof cpuActivities>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
+  const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
   const record = await cpu.recordNightly({
     schedule: input.schedule,
     eval_id: evalId,

@@ -2,9 +2,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { SmokeInput, SmokeResult } from '../schemas/smoke';
-import type * as cpuActivities from '../services/index';
+import type * as services from '../services/index';
 
-const cpu = proxyActivities<typeof cpuActivities>({
+const cpu = proxyActivities<typeof services>({
   taskQueue: TASK_QUEUES.cpu,
   startToCloseTimeout: '30 seconds',
 });

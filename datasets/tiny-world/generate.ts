@@ -1,7 +1,8 @@
 // Seeded generation of tiny-world queries (the EM run's training and evaluation sets) and of the
 // bootstrap demonstrations the tiny model is trained on from scratch.
-import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../engines/em/params';
+
 import { failedAttemptText } from '../../engines/em/reflect';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../schemas/em';
 import { FAMILIES, type Family, type Method, type Problem } from './families';
 import { Rng } from './rng';
 

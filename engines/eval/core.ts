@@ -1,8 +1,8 @@
 // The evaluation core that the iteration's `evaluate` node and the `evalRun` workflow share: greedy
 // responses per set and mode, Monte-Carlo selection samples, metrics from what is in the store, and the
 // summary dataset. Everything is content-addressed and written shard by shard (resumable).
-import type { EvaluateParams } from '../../pipelines/node-kinds';
 import type { Row } from '../../schemas/datasets';
+import type { EvaluateParams } from '../../schemas/nodes';
 import { resolvePrompt } from '../../schemas/prompt';
 import type { Mode, RolloutRow } from '../../schemas/rollout';
 import type { PolicyRef, QuerySet } from '../../schemas/run';
@@ -10,7 +10,7 @@ import type { DatasetRef } from '../../schemas/store';
 import { type RolloutDeps, runRolloutShard } from '../rollouts/shard';
 import { contentKey } from '../store/canonical';
 import { readRows } from '../store/reader';
-import { runSharded, type ShardedResult, type ShardedSpec } from '../store/sharded';
+import { runSharded, type ShardedResult, type ShardedSpec, type ShardProgress } from '../store/sharded';
 import { writeDataset } from '../store/writer';
 import { type EvalMetrics, evalMetrics } from './metrics';
 import {
@@ -45,6 +45,8 @@ export interface EvalSetJob {
   iteration: number;
   params: EvaluateParams;
   deps: RolloutDeps;
+  /** Shard progress of the set's work (the calling activity heartbeats it). */
+  onProgress?(progress: ShardProgress): void;
 }
 
 export interface EvalSetOutput {
@@ -99,6 +101,7 @@ function sampledSet(
     items: job.queries,
     shardSize: out.shardSize,
     ...(out.tokensOf ? { tokensOf: out.tokensOf } : {}),
+    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
     runShard: async (items, _i, onQueryDone) =>
       out.toRows(
         await runRolloutShard(

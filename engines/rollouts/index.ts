@@ -9,7 +9,7 @@ export {
   type InferenceErrorKind,
 } from './client';
 export { boundOutput, lastPythonBlock, methodOf, outputBlock } from './code';
-export { RolloutInputError, toActivityFailure } from './failure';
+export { RolloutInputError } from './errors';
 export { readGenerations } from './parse';
 export { addSpecialTokens, renderPrompt } from './prompts';
 export { defaultReward, extractAnswer, lastBoxed, toNumber } from './reward';

@@ -12,7 +12,7 @@ import {
 } from '../../schemas/rollout';
 import { type MethodTally, settledDecision } from './adaptive';
 import { InferenceError } from './client';
-import { RolloutInputError } from './failure';
+import { RolloutInputError } from './errors';
 import { addSpecialTokens, chatMessages, renderPrompt } from './prompts';
 import { deriveSeed, type Generator, type Response, sampleResponses } from './tool-loop';
 import type { RewardFn, ToolExecutor } from './tools';

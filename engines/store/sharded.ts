@@ -1,7 +1,7 @@
 // The resumable sharded pattern shared by rollouts and evaluation: look the output up at its content
-// address; otherwise write each missing part (shard) atomically, heartbeating progress, and seal the
-// manifest last. A retried or resumed activity redoes at most the shard that was in flight.
-import { Context } from '@temporalio/activity';
+// address; otherwise write each missing part (shard) atomically, reporting progress (the caller
+// heartbeats it), and seal the manifest last. A retried or resumed run redoes at most the shard that
+// was in flight.
 import type { DatasetKind, Row } from '../../schemas/datasets';
 import type { DatasetRef, Producer } from '../../schemas/store';
 import { lookup } from './catalog';
@@ -30,6 +30,8 @@ export interface ShardedSpec<Q> {
   runShard(items: readonly Q[], index: number, onQueryDone: () => void): Promise<Row[]>;
   /** Tokens a row stands for (throughput figures). */
   tokensOf?(row: Row): number;
+  /** Called at the start, after every query and after every shard (a node heartbeats it). */
+  onProgress?(progress: ShardProgress): void;
 }
 
 export interface ShardedResult {
@@ -38,16 +40,8 @@ export interface ShardedResult {
   progress: ShardProgress;
 }
 
-function heartbeat(details: ShardProgress): void {
-  // Outside an activity (unit tests, scripts) there is no context to heartbeat to.
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* not in an activity */
-  }
-}
-
 export async function runSharded<Q>(spec: ShardedSpec<Q>): Promise<ShardedResult> {
+  const heartbeat = (p: ShardProgress) => spec.onProgress?.(p);
   const shards = Math.max(1, Math.ceil(spec.items.length / spec.shardSize));
   const empty: ShardProgress = {
     shards_done: shards,

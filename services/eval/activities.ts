@@ -11,11 +11,11 @@ import {
 } from '../../engines/eval/core';
 import { writeEvalReport } from '../../engines/eval/report';
 import { InferenceClient } from '../../engines/rollouts/client';
-import { toActivityFailure } from '../../engines/rollouts/failure';
 import { rolloutTools } from '../../engines/rollouts/sandbox-tools';
-import { activitySignal } from '../../nodes/context';
-import { EvaluateParams } from '../../pipelines/node-kinds';
+import { activitySignal, heartbeat } from '../../nodes/context';
+import { toActivityFailure } from '../../nodes/failure';
 import type { EvalRunInput } from '../../schemas/eval';
+import { EvaluateParams } from '../../schemas/nodes';
 import type { InferenceEndpoints } from '../../schemas/rollout';
 import type { Metrics, PolicyRef, QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
@@ -28,8 +28,8 @@ export type EvalPrepareInput = Omit<EvalRunInput, 'inference' | 'eval_id'> & { e
 
 export interface EvalSetPlan {
   set: QuerySet;
-  /** EvaluateParams, resolved (the tiny world keeps its own token budget unless one is given). */
-  params: Record<string, unknown>;
+  /** Resolved (the tiny world keeps its own token budget unless one is given). */
+  params: EvaluateParams;
 }
 
 export interface EvalPlan {
@@ -71,7 +71,7 @@ export async function evalPrepare(input: EvalPrepareInput): Promise<EvalPlan> {
   const sets: EvalSetPlan[] = [];
   for (const [i, name] of input.benchmarks.entries()) {
     const queries = await queriesDataset([sources[i] as (typeof sources)[number]]);
-    sets.push({ set: { name, queries }, params: params[i] as Record<string, unknown> });
+    sets.push({ set: { name, queries }, params: params[i] as EvaluateParams });
   }
   return { eval_id: input.eval_id, checkpoint, sets };
 }
@@ -90,8 +90,7 @@ export interface EvalBenchmarkOutput extends EvaluatedSet {
 
 /** Greedy results (and selection samples) of one benchmark. */
 export async function evalBenchmark(input: EvalBenchmarkInput): Promise<EvalBenchmarkOutput> {
-  const params = EvaluateParams.parse(input.plan.params);
-  const { set } = input.plan;
+  const { set, params } = input.plan;
   const client = new InferenceClient(input.inference);
   try {
     const tools = await rolloutTools({ timeoutMs: 5000, outputMaxChars: 1024 });
@@ -102,6 +101,7 @@ export async function evalBenchmark(input: EvalBenchmarkInput): Promise<EvalBenc
       iteration: 0,
       params,
       deps: { generator: client, ...tools, signal: activitySignal() },
+      onProgress: heartbeat,
     });
     return {
       name: set.name,

@@ -7,7 +7,7 @@ import {
   tinyWorldDemonstrations,
   tinyWorldQueries,
 } from '../../datasets/tiny-world/generate';
-import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../engines/em/params';
+import { HINT_AFTER_CODE, HINT_AFTER_COT } from '../../schemas/em';
 
 const boxed = (text: string) => /\\boxed\{([^}]*)\}/.exec(text)?.[1];
 

@@ -1,18 +1,17 @@
 // The behavior_logprobs node in the specs and the iteration's wiring: synthesize -> behavior_logprobs
 // -> policy_update, the update taking the rescored train set. Pure code: the specs as committed and
-// the input builders the iteration workflow calls (the em-run integration test runs them for real).
+// the request the iteration workflow sends (the em-run integration test runs it for real).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../infra/paths';
 import { applyOverrides, loadSpec, readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import { SpecError, validateSpec } from '../../pipelines/validate';
-import { BehaviorLogprobsInput } from '../../schemas/behavior';
 import { nodeResult } from '../../schemas/node-result';
-import { PolicyUpdateInput } from '../../schemas/policy';
-import type { NodeRequest } from '../../schemas/run';
+import { BehaviorParams } from '../../schemas/nodes';
+import { NodeRequest } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
-import { behaviorInput, trainInput, updateInput } from '../../workflows/gpu-inputs';
+import { nodeRequest } from '../../workflows/common';
 
 const ref = (c: string): DatasetRef => ({
   kind: 'train',
@@ -32,7 +31,15 @@ function request(uses: string, params: Record<string, unknown>, inputs: NodeRequ
     uses,
     params,
     policy: { uri: '/store/checkpoints/start', key: 'start-key' },
-    inference: {} as NodeRequest['inference'],
+    inference: {
+      urls: ['http://127.0.0.1:1'],
+      model: 'm',
+      concurrency: 1,
+      timeout_ms: 1000,
+      attempts: 1,
+      backoff_ms: 1,
+      backoff_max_ms: 1,
+    },
     train: ref('0'),
     eval: [],
     inputs,
@@ -84,28 +91,17 @@ describe('behavior_logprobs node', () => {
     expect(issues[2]!.message).toBe("'behavior_logprobs' needs 1..1 train producers, got 0");
   });
 
-  it("scores synthesize's set under the request's policy, and the update takes the rescored set", () => {
+  it('reaches the Python worker as a NodeRequest of the exported wire type, its parameters parsed', () => {
     const spec = loadSpec('tiny');
     const node = (id: string) => spec.iteration.nodes.find((n) => n.id === id)!;
     const synth = nodeResult({ node_id: 'synthesize', uses: 'synthesize' }, 'train', { dataset: ref('a') });
-    const breq = request('behavior_logprobs', node('behavior').params, { synthesize: synth });
-    const train = trainInput(breq)!;
-    expect(train.key).toBe('a'.repeat(64));
-    const bin = behaviorInput(breq, train);
-    // Strict wire type: exactly what the Python worker validates (unknown keys would fail there).
-    expect(BehaviorLogprobsInput.parse(bin)).toEqual(bin);
-    expect(bin.policy).toEqual({ uri: '/store/checkpoints/start', key: 'start-key' });
-    expect(bin.train).toEqual(ref('a'));
-
-    const rescored = nodeResult({ node_id: 'behavior', uses: 'behavior_logprobs' }, 'train', {
-      dataset: ref('b'),
-    });
-    const ureq = request('policy_update', node('update').params, { behavior: rescored });
-    const uin = updateInput(ureq, trainInput(ureq)!);
-    expect(PolicyUpdateInput.parse(uin).train).toEqual(ref('b'));
-    expect(uin.policy.uri).toBe('/store/checkpoints/start');
-    // The update knows its EM iteration (lr_later applies from the second on).
-    expect(uin.iteration).toBe(ureq.iteration);
-    expect(trainInput(request('policy_update', {}, {}))).toBeUndefined();
+    const base = request('behavior_logprobs', {}, {});
+    const breq = nodeRequest(base, node('behavior'), { synthesize: synth });
+    // Strict wire type: exactly what gpu/src/autocode_gpu/nodes.py validates (unknown keys fail there).
+    expect(NodeRequest.parse(breq)).toEqual(breq);
+    expect(breq.params).toEqual(BehaviorParams.parse({}));
+    expect(breq.inputs.synthesize?.dataset).toEqual(ref('a'));
+    const ureq = nodeRequest(base, node('update'), {});
+    expect(NodeRequest.parse(ureq).uses).toBe('policy_update');
   });
 });

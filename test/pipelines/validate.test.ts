@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../infra/paths';
 import { applyOverrides, loadSpec, parseSpecText, readSpecFile, resolveSpecPath } from '../../pipelines/load';
-import { findCycle, SpecError, validateSpec } from '../../pipelines/validate';
+import { findCycle, type ResolvedNode, SpecError, validateSpec } from '../../pipelines/validate';
 
 const tiny = () => readSpecFile(resolveSpecPath('tiny')) as Record<string, unknown>;
 
@@ -16,6 +16,9 @@ function issuesOf(raw: unknown, opts = {}): { path: string; message: string }[] 
   }
   return [];
 }
+
+/** The prompt parameter of a prompted node (rollouts, evaluate). */
+const promptOf = (n: ResolvedNode | undefined) => (n?.params as { prompt?: unknown } | undefined)?.prompt;
 
 describe('pipeline specs', () => {
   it('every committed spec under pipelines/ is valid', () => {
@@ -52,9 +55,9 @@ describe('pipeline specs', () => {
       const spec = loadSpec(name);
       const prompted = spec.iteration.nodes.filter((n) => n.uses === 'rollouts' || n.uses === 'evaluate');
       expect(prompted.length, name).toBeGreaterThanOrEqual(2);
-      for (const n of prompted) expect(n.params.prompt, `${name} ${n.id}`).toEqual({ preset: 'qwen25_math' });
+      for (const n of prompted) expect(promptOf(n), `${name} ${n.id}`).toEqual({ preset: 'qwen25_math' });
     }
-    for (const n of loadSpec('tiny').iteration.nodes) expect(n.params.prompt).toBeUndefined();
+    for (const n of loadSpec('tiny').iteration.nodes) expect(promptOf(n)).toBeUndefined();
     // A node's own prompt replaces the spec's.
     const raw = applyOverrides(readSpecFile(resolveSpecPath('autocode')), {}) as {
       iteration: { nodes: { id: string; with?: Record<string, unknown> }[] };
@@ -64,10 +67,10 @@ describe('pipeline specs', () => {
     };
     evalNode.with = { prompt: { preset: 'qwen25_math_cot' } };
     const spec = validateSpec(raw);
-    expect(spec.iteration.nodes.find((n) => n.id === 'evaluate')?.params.prompt).toEqual({
+    expect(promptOf(spec.iteration.nodes.find((n) => n.id === 'evaluate'))).toEqual({
       preset: 'qwen25_math_cot',
     });
-    expect(spec.iteration.nodes.find((n) => n.id === 'rollouts_cot')?.params.prompt).toEqual({
+    expect(promptOf(spec.iteration.nodes.find((n) => n.id === 'rollouts_cot'))).toEqual({
       preset: 'qwen25_math',
     });
   });

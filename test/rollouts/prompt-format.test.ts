@@ -4,9 +4,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceClient } from '../../engines/rollouts/client';
-import { toActivityFailure } from '../../engines/rollouts/failure';
 import { defaultReward } from '../../engines/rollouts/reward';
 import { type RolloutQuery, runRolloutShard } from '../../engines/rollouts/shard';
+import { toActivityFailure } from '../../nodes/failure';
 import type { ChatMessage } from '../../schemas/inference';
 import { PromptSpec, QWEN_MATH_TIR_SYSTEM } from '../../schemas/prompt';
 import {

@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceClient } from '../../engines/rollouts/client';
-import { toActivityFailure } from '../../engines/rollouts/failure';
 import { renderPrompt } from '../../engines/rollouts/prompts';
 import { defaultReward } from '../../engines/rollouts/reward';
 import { type RolloutQuery, runRolloutShard, type ShardProgress } from '../../engines/rollouts/shard';
 import { freePort } from '../../infra/ports';
+import { toActivityFailure } from '../../nodes/failure';
 import { PromptTemplates, RolloutRow } from '../../schemas/rollout';
 import {
   type CompletionsServer,

@@ -5,7 +5,7 @@ const store = tempStore();
 afterAll(() => store.cleanup());
 // The activities use the default store root, read from the environment at import.
 process.env.AUTOCODE_STORE = store.root;
-const { prepareQueries, storeLookup, storeVerify } = await import('../../engines/store/activities');
+const { prepareQueries, storeLookup, storeVerify } = await import('../../services/store');
 const { readRows } = await import('../../engines/store');
 
 describe('store activities', () => {

@@ -1,10 +1,10 @@
 // Temporal activities of the store (task queue `cpu`): they take and return small JSON only.
-import { loadBenchmark } from '../../datasets/load';
-import { type DatasetRef, DatasetRef as DatasetRefType, PrepareQueriesInput } from '../../schemas/store';
-import { contentKey } from './canonical';
-import { lookup, verify } from './catalog';
-import { parseInput } from './parse';
-import { writeDataset } from './writer';
+import { loadBenchmark } from '../datasets/load';
+import { contentKey } from '../engines/store/canonical';
+import { lookup, verify } from '../engines/store/catalog';
+import { parseInput } from '../engines/store/parse';
+import { writeDataset } from '../engines/store/writer';
+import { type DatasetRef, DatasetRef as DatasetRefType, PrepareQueriesInput } from '../schemas/store';
 
 export const PREPARE_QUERIES = { activity: 'prepareQueries', version: '1' };
 

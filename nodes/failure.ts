@@ -1,13 +1,9 @@
-// How rollout failures reach Temporal: retry what another attempt can fix (endpoints unavailable, a
+// How engine failures reach Temporal (at the node and service boundary): retry what another attempt can fix (endpoints unavailable, a
 // tool executor that died), fail fast on what it cannot (bad input, a server off the protocol, a
 // misconfigured model name).
 import { ApplicationFailure } from '@temporalio/common';
-import { InferenceError } from './client';
-
-/** Input a retry cannot fix: bad parameters or queries. The message names the field or query. */
-export class RolloutInputError extends Error {
-  override name = 'RolloutInputError';
-}
+import { InferenceError } from '../engines/rollouts/client';
+import { RolloutInputError } from '../engines/rollouts/errors';
 
 export function toActivityFailure(e: unknown): Error {
   if (e instanceof ApplicationFailure) return e;

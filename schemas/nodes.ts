@@ -1,0 +1,57 @@
+// The parameter schemas of the node kinds (a node's `with` over the spec's defaults): one zod source
+// for the spec validator, the generated JSON Schema, and the typed parameters a node receives.
+import { z } from 'zod';
+import { BehaviorParams as BehaviorWire } from './behavior';
+import { EstimateParams as EmEstimateParams, SynthesizeParams as EmSynthesizeParams } from './em';
+import { UpdateHyper } from './policy';
+import { PromptSpec } from './prompt';
+import { PromptTemplates, RolloutParams } from './rollout';
+
+/** A rollout node: the engine's parameters plus how the activity shards and runs code. */
+export const RolloutsParams = RolloutParams.extend({
+  /** Queries per shard: the unit of on-disk progress and of redone work after a crash. */
+  shard_size: z.number().int().min(1).default(64),
+  /** Wall limit of one code execution (the authors': 5 s). */
+  code_timeout_s: z.number().positive().max(60).default(5),
+}).strict();
+
+// The E-step's parameters live with their functions; the run's seed is added by the workflow.
+export const EstimateParams = EmEstimateParams.omit({ seed: true });
+export const SynthesizeParams = EmSynthesizeParams.omit({ seed: true });
+
+/** Rescoring's parameters are the policy worker's own, like the update's. */
+export const BehaviorParams = BehaviorWire;
+
+/** The M-step's parameters are the policy worker's own (a node's `with` passes through unchanged). */
+export const UpdateParams = UpdateHyper;
+
+export const EvaluateParams = z
+  .object({
+    modes: z
+      .array(z.enum(['cot', 'code', 'auto']))
+      .min(1)
+      .default(['cot', 'code', 'auto']),
+    max_tokens: z.number().int().min(1).default(2000),
+    max_rounds: z.number().int().min(1).max(20).default(5),
+    limit: z.number().int().min(1).optional(),
+    /** k: Monte-Carlo samples per query in each dictated mode for selection labels (0: none; paper: 10). */
+    selection_labels: z.number().int().min(0).max(64).default(0),
+    /** Sampling of the selection samples (the rollouts' defaults: the authors' 1.0 and 0.95). */
+    selection_temperature: z.number().min(0).default(1),
+    selection_top_p: z.number().gt(0).max(1).default(0.95),
+    /**
+     * Which evaluations of a run draw the selection labels: every one (iteration 0 included), or only
+     * the last iteration's (the paper reports selection for its final models; labels cost k x 2
+     * sampled rollouts per query).
+     */
+    selection_at: z.enum(['every', 'last']).default('every'),
+    templates: PromptTemplates.prefault({}),
+    /** The same prompt format as the rollouts' (a spec-level `prompt` sets both). */
+    prompt: PromptSpec.optional(),
+  })
+  .strict()
+  .refine((p) => p.selection_labels === 0 || p.modes.includes('auto'), {
+    message: "selection_labels needs the auto mode (the choice is the auto response's method)",
+    path: ['selection_labels'],
+  });
+export type EvaluateParams = z.infer<typeof EvaluateParams>;

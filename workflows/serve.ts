@@ -1,0 +1,49 @@
+// Serving a policy: the one place emRun, iteration and evalRun make a checkpoint the one rollouts
+// and evaluations sample from. Embedded: the gpu worker's server loads it (started on first use).
+// External servers (SGLang, or vLLM with the same endpoint): told to load it from disk, unless they
+// already serve it (a run's starting policy, or an evaluation told not to reload).
+import { proxyActivities } from '@temporalio/workflow';
+import type { GpuActivities } from '../schemas/gpu-activities';
+import { TASK_QUEUES } from '../schemas/queues';
+import type { InferenceEndpoints } from '../schemas/rollout';
+import type { PolicyRef } from '../schemas/run';
+import type * as services from '../services/index';
+import { activityOptions } from './common';
+
+/** Where a run's policy is served: the gpu worker's embedded server, or external servers. */
+export type ServeTarget =
+  | { embedded: { port: number } }
+  | { endpoints: { urls: string[]; model: string; max_concurrency: number } };
+
+/** The rollout client's settings for a served policy: the engine's retry and timeout defaults. */
+function endpoints(urls: string[], model: string, concurrency: number): InferenceEndpoints {
+  return {
+    urls,
+    model,
+    concurrency,
+    timeout_ms: 600_000,
+    attempts: 6,
+    backoff_ms: 250,
+    backoff_max_ms: 8000,
+  };
+}
+
+/** Makes `policy` the served one and returns the endpoints to sample from. */
+export async function servePolicy(
+  target: ServeTarget,
+  policy: PolicyRef,
+  o: { reload: boolean },
+): Promise<InferenceEndpoints> {
+  if ('embedded' in target) {
+    const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '30 minutes'));
+    const out = await gpu.policy_load({ checkpoint: policy, port: target.embedded.port });
+    const root = out.base_url.replace(/\/v1\/?$/, '');
+    return endpoints([root], out.model, 64);
+  }
+  const e = target.endpoints;
+  if (o.reload) {
+    const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '30 minutes'));
+    await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
+  }
+  return endpoints(e.urls, e.model, e.max_concurrency);
+}
