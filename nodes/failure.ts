@@ -1,19 +1,15 @@
-// How engine failures reach Temporal (at the node and service boundary): retry what another attempt can fix (endpoints unavailable, a
-// tool executor that died), fail fast on what it cannot (bad input, a server off the protocol, a
-// misconfigured model name).
+// How engine failures reach Temporal, for every activity of the cpu worker (its interceptor) and the
+// node kernel: fail fast on what no retry can fix (bad input, a server off the protocol, a misconfigured
+// model name), retry what another attempt can (endpoints unavailable, a tool executor that died).
 import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { NonRetryableError } from '../engines/errors';
 import { InferenceError } from '../engines/rollouts/client';
-import { RolloutInputError } from '../engines/rollouts/errors';
 
 export function toActivityFailure(e: unknown): Error {
   if (e instanceof ApplicationFailure) return e;
-  if (e instanceof RolloutInputError) {
-    return ApplicationFailure.create({
-      message: e.message,
-      type: 'RolloutInputError',
-      nonRetryable: true,
-      cause: e,
-    });
+  if (e instanceof NonRetryableError) {
+    return ApplicationFailure.create({ message: e.message, type: e.type, nonRetryable: true, cause: e });
   }
   if (e instanceof InferenceError) {
     const type =
@@ -31,3 +27,16 @@ export function toActivityFailure(e: unknown): Error {
   }
   return e instanceof Error ? e : new Error(String(e));
 }
+
+/** The worker's activity interceptor: every activity's error goes through toActivityFailure. */
+export const failureInterceptor: ActivityInterceptorsFactory = () => ({
+  inbound: {
+    async execute(input, next) {
+      try {
+        return await next(input);
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+  },
+});

@@ -1,6 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { NonRetryableError } from '../errors';
 
-/** Bad E-step input: retrying cannot fix it, so the failure is non-retryable. */
-export function emInputError(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: 'EmInputError', nonRetryable: true });
+/** Bad E-step input: retrying cannot fix it. */
+export function emInputError(message: string): NonRetryableError {
+  return new NonRetryableError('EmInputError', message);
 }

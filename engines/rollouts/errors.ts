@@ -1,6 +1,9 @@
-// Errors of the rollout engine that no retry can fix; nodes/failure.ts maps them to Temporal failures.
+// Errors of the rollout engine that no retry can fix.
+import { NonRetryableError } from '../errors';
 
 /** Input a retry cannot fix: bad parameters or queries. The message names the field or query. */
-export class RolloutInputError extends Error {
-  override name = 'RolloutInputError';
+export class RolloutInputError extends NonRetryableError {
+  constructor(message: string) {
+    super('RolloutInputError', message);
+  }
 }

@@ -1,6 +1,6 @@
-// Store failures that retrying cannot fix (bad file, bad column, bad manifest, unknown name) are
-// non-retryable Temporal failures, so an activity that calls the store fails fast with the reason.
-import { ApplicationFailure } from '@temporalio/common';
+// Store failures that retrying cannot fix (bad file, bad column, bad manifest, unknown name): the
+// worker reports them as non-retryable failures of the same type, so an activity fails fast.
+import { NonRetryableError } from '../errors';
 
 export type StoreErrorType =
   | 'UnknownDatasetKind'
@@ -13,8 +13,8 @@ export type StoreErrorType =
   | 'UnknownBenchmark'
   | 'InvalidInput';
 
-export function storeError(type: StoreErrorType, message: string, cause?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ message, type, nonRetryable: true, cause: asError(cause) });
+export function storeError(type: StoreErrorType, message: string, cause?: unknown): NonRetryableError {
+  return new NonRetryableError(type, message, { cause: asError(cause) });
 }
 
 function asError(cause: unknown): Error | undefined {
