@@ -1,4 +1,5 @@
-"""Fixtures: a private store, small demonstration sets in the tiny world's format, tiny checkpoints."""
+"""Fixtures: a private store, small demonstration sets in the tiny world's format, tiny checkpoints,
+and node requests as the iteration workflow sends them to the gpu node kinds."""
 
 from __future__ import annotations
 
@@ -61,6 +62,43 @@ def write_dataset(name: str, table: pa.Table, kind: str) -> dict:
         write_part(directory, 1, table.slice(half))
     producer = {"activity": "test_fixture", "version": "1"}
     return write_manifest(directory, kind=kind, schema_version=1, producer=producer, params={"name": name})
+
+
+def node_request(uses: str, params: dict, train: dict | None, policy: Path, **over) -> dict:
+    """A NodeRequest for gpu node ``uses``: its one input (node ``synthesize``) produced ``train``; the
+    policy is the checkpoint's store entry ({uri, key} as the workflow passes it)."""
+    producer = {
+        "node_id": "synthesize",
+        "uses": "synthesize",
+        "output": "train",
+        "dataset": train,
+        "extra": {},
+        "checkpoint": None,
+        "metrics": {},
+        "cached": False,
+    }
+    query_set = {
+        "kind": "queries",
+        "key": "0" * 64,
+        "uri": "/nonexistent/queries",
+        "sha256": "0" * 64,
+        "rows": 1,
+        "schema_version": 1,
+    }
+    return {
+        "run_id": "test-run",
+        "iteration": 1,
+        "seed": 0,
+        "node_id": uses.split("_")[-1],
+        "uses": uses,
+        "params": params,
+        "policy": {"uri": str(policy), "key": policy.name},
+        "inference": {"urls": ["http://127.0.0.1:9/v1"], "model": "tiny"},
+        "train": query_set,
+        "eval": [],
+        "inputs": {"synthesize": producer},
+        **over,
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)

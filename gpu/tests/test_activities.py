@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import node_request
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 from test_update import HYPER, train_ref  # noqa: F401  (the module fixture)
@@ -25,18 +26,8 @@ def test_update_heartbeats_and_stops_on_cancel_with_its_step_saved(train_ref: di
             env.cancel()
 
     env.on_heartbeat = on_heartbeat
-    req = {
-        "policy": {"uri": str(ckpt_a)},
-        "train": train_ref,
-        "hyper": {
-            **HYPER,
-            "batch_size": 4,
-            "grad_accum": 1,
-            "epochs": 4,
-            "seed": 5,
-            "checkpoint_every": 1000,
-        },
-    }
+    hyper = {**HYPER, "batch_size": 4, "grad_accum": 1, "epochs": 4, "seed": 5, "checkpoint_every": 1000}
+    req = node_request("policy_update", hyper, train_ref, ckpt_a)
     with pytest.raises(CancelledError):
         env.run(policy_update, req)
     assert {"step", "total_steps", "loss", "tokens_per_s", "lr"} <= set(beats[0])
@@ -45,6 +36,7 @@ def test_update_heartbeats_and_stops_on_cancel_with_its_step_saved(train_ref: di
     assert [int(p.name[5:13]) for p in saved] == [beats[-1]["step"]]
 
     out = ActivityEnvironment().run(policy_update, req)
+    assert out["node_id"] == "update" and out["output"] == "checkpoint" and out["cached"] is False
     assert out["metrics"]["resumed_from_step"] == beats[-1]["step"] and out["metrics"]["steps"] == 24
 
 

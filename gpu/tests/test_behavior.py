@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import torch
-from conftest import demonstrations, write_dataset
+from conftest import demonstrations, node_request, write_dataset
 from temporalio.exceptions import ApplicationError
 
 from autocode_gpu.behavior import run_behavior_logprobs
@@ -341,8 +341,8 @@ def test_the_embedded_samplers_logprobs_agree_with_the_trainers(tokenizer, ckpt_
 
 
 def test_the_activity_heartbeats_and_returns_its_wire_type(rows: list[dict], ckpt_a: Path) -> None:
-    """Under the SDK's activity environment: heartbeats per micro-batch, the output validated against
-    BehaviorLogprobsOutput (strict: every metric named in schemas/behavior.ts, nothing else)."""
+    """Under the SDK's activity environment: a NodeRequest in, heartbeats per micro-batch, a NodeResult
+    out whose metrics passed BehaviorLogprobsOutput (strict: every metric named in schemas/behavior.ts)."""
     from temporalio.testing import ActivityEnvironment
 
     from autocode_gpu.policy_activities import behavior_logprobs
@@ -350,7 +350,11 @@ def test_the_activity_heartbeats_and_returns_its_wire_type(rows: list[dict], ckp
     env = ActivityEnvironment()
     beats: list[dict] = []
     env.on_heartbeat = lambda *d: beats.append(d[0])
-    req = {"policy": {"uri": str(ckpt_a)}, "train": dataset("behavior-activity", rows[::2]), "device": "cpu"}
-    out = env.run(behavior_logprobs, {**req, "micro_batch_size": 4})
+    train = dataset("behavior-activity", rows[::2])
+    req = node_request("behavior_logprobs", {"device": "cpu", "micro_batch_size": 4}, train, ckpt_a)
+    out = env.run(behavior_logprobs, req)
     assert [b["rows"] for b in beats] == [4, 8, 10] and out["metrics"]["rows"] == 10
-    assert ActivityEnvironment().run(behavior_logprobs, req)["metrics"]["cached"] is True
+    assert out["output"] == "train" and out["dataset"]["kind"] == "train" and out["cached"] is False
+    again = ActivityEnvironment().run(behavior_logprobs, {**req, "params": {"device": "cpu"}})
+    assert again["cached"] is True and again["metrics"]["cached"] is True
+    assert again["dataset"] == out["dataset"]

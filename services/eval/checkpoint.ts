@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import { sha256Hex } from '../../engines/store/canonical';
+import { checkpointStamp } from '../../engines/store/checkpoint-identity';
 import { storeRoot } from '../../engines/store/manifest';
 import { PATHS } from '../../infra/paths';
 import { CHECKPOINT_KIND } from '../../schemas/datasets';
@@ -45,29 +45,10 @@ function whatExists(): string {
   return `checkpoints in the store (${join(storeRoot(), CHECKPOINT_KIND)}): ${brief(ckpts)}; runs for latest:<run> (${PATHS.runs}): ${brief(list(PATHS.runs))}`;
 }
 
-/** A checkpoint directory's identity: its store key when it has a manifest, else its resolved path's hash. */
+/** A checkpoint directory's identity: its store key, else the stamp of its path and files (shared with
+ * prepareRun and the Python worker: engines/store/checkpoint-identity.ts). */
 function checkpointRef(dir: string): PolicyRef {
-  try {
-    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { key?: unknown };
-    if (typeof manifest.key === 'string' && manifest.key) return { uri: dir, key: manifest.key };
-  } catch {
-    /* not a store entry: a checkpoint the user made */
-  }
   return { uri: dir, key: checkpointStamp(dir) };
-}
-
-/**
- * The identity of a checkpoint the user made (no store manifest): its path and each file's name,
- * size and modification time. A directory overwritten in place (a trainer's `latest/`) gets a new
- * identity, so a nightly evaluation of it is not answered from the cache; hashing the weights
- * themselves would cost minutes on a large model.
- */
-export function checkpointStamp(dir: string): string {
-  const files = list(dir).map((name) => {
-    const st = statSync(join(dir, name));
-    return [name, st.size, Math.round(st.mtimeMs)];
-  });
-  return sha256Hex(JSON.stringify({ path: dir, files }));
 }
 
 function checkpointDir(spec: string, context: string): PolicyRef {

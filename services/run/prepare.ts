@@ -12,6 +12,7 @@ import { tinyWorldDemonstrations, tinyWorldQueries } from '../../datasets/tiny-w
 import { renderPrompt } from '../../engines/rollouts/prompts';
 import { contentKey, sha256Hex } from '../../engines/store/canonical';
 import { lookup } from '../../engines/store/catalog';
+import { checkpointStamp } from '../../engines/store/checkpoint-identity';
 import { writeDataset } from '../../engines/store/writer';
 import { PATHS } from '../../infra/paths';
 import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
@@ -22,7 +23,6 @@ import type { Row } from '../../schemas/datasets';
 import { PromptTemplates } from '../../schemas/rollout';
 import type { QuerySet } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
-import { checkpointStamp } from '../eval/checkpoint';
 import { code4mathDemonstrations } from './demonstrations';
 
 export const QUERIES_PRODUCER = { activity: 'prepareRun.queries', version: '1' };

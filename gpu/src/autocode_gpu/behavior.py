@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 from .checkpoint import load_policy, resolve_device, resolve_dtype
 from .errors import bad_dataset, bad_input
 from .examples import Example
-from .policy import checkpoint_identity, dataset_ref
-from .scoring import Guard, Progress, publish, score, set_column
+from .inputs import Guard, Progress, checkpoint_identity, dataset_ref, quiet
+from .scoring import publish, score, set_column
 from .store import content_key, lookup, read_dataset, read_manifest
 from .wire import with_defaults
 
@@ -38,10 +38,6 @@ VERSION = "1"  # bump when an output would change for the same inputs
 NEEDED = ("prompt_token_ids", "response_token_ids", "loss_mask")
 SAMPLER, RESCORED = "sampler_logprobs", "rescored_logprobs"
 FLOATS = pa.list_(pa.float32())
-
-
-def _quiet(_: dict[str, Any]) -> None:
-    pass
 
 
 def _flat(table: pa.Table, name: str) -> np.ndarray:
@@ -206,7 +202,7 @@ def _metrics(table: pa.Table, changed: np.ndarray, has_column: bool, rescored_ro
 
 
 def run_behavior_logprobs(
-    payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext
+    payload: dict[str, Any], progress: Progress = quiet, guard: Guard = contextlib.nullcontext
 ) -> dict[str, Any]:
     req = with_defaults("BehaviorLogprobsInput", payload)
     train_ref = dataset_ref(req["train"], "train dataset")

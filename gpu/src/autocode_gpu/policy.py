@@ -3,70 +3,28 @@
 Each takes the validated wire input (schemas/policy.ts), computes the content address of its output,
 returns the finished output when it is already in the store, and otherwise trains from the last step
 checkpoint in ``<store>/_work/<key>/``. Outputs are written atomically, the manifest last.
-``activities.py`` wraps these as Temporal activities; ``python -m autocode_gpu.policy`` runs them alone.
+``policy_activities.py`` wraps these as Temporal activities (the update through ``nodes.py``);
+``python -m autocode_gpu.jobs`` (or ``.policy``, the same CLI) runs them alone.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import hashlib
-import json
 import os
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import check_checkpoint, load_policy, load_tokenizer, resolve_device, resolve_dtype
+from .checkpoint import load_policy, load_tokenizer, resolve_device, resolve_dtype
 from .errors import bad_dataset
 from .examples import demo_examples, demo_texts, train_examples, truncate
-from .paths import local_path, work_root
-from .store import (
-    MANIFEST_FILE,
-    content_key,
-    entry_dir,
-    files_digest,
-    lookup,
-    read_dataset,
-    read_manifest,
-)
+from .inputs import Guard, Progress, checkpoint_identity, dataset_ref, quiet
+from .paths import work_root
+from .store import content_key, entry_dir, lookup, read_dataset, read_manifest
 from .trainer import TrainResult, train
-from .wire import validate, with_defaults
+from .wire import with_defaults
 
 VERSION = "1"  # bump when an output would change for the same inputs
-Progress = Callable[[dict[str, Any]], None]
-Guard = Callable[[], contextlib.AbstractContextManager[Any]]
-
-
-def _quiet(_: dict[str, Any]) -> None:
-    pass
-
-
-def dataset_ref(ref: dict[str, Any], what: str) -> dict[str, Any]:
-    """The input dataset's reference, checked: its manifest exists (a half-written entry fails here)."""
-    path = Path(ref["uri"])
-    if read_manifest(path) is None:
-        raise bad_dataset(f"{what} {path} has no {MANIFEST_FILE} (missing, or still being written)")
-    return ref
-
-
-def checkpoint_identity(ref: dict[str, Any]) -> tuple[Path, dict[str, str]]:
-    """(directory, {kind, key, sha256}) of a checkpoint: its store identity, or for a checkpoint from
-    outside the store one derived from its files' names, sizes and times."""
-    path = local_path(ref["uri"])
-    manifest = check_checkpoint(path)
-    if manifest is not None:
-        return path, {
-            "kind": manifest["kind"],
-            "key": manifest["key"],
-            "sha256": files_digest(manifest["files"]),
-        }
-    files = [p for p in path.iterdir() if p.is_file()]
-    listing = sorted((p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files)
-    digest = hashlib.sha256(json.dumps([str(path), listing]).encode()).hexdigest()
-    return path, {"kind": "checkpoints", "key": digest, "sha256": digest}
 
 
 def checkpoint_ref(entry: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +106,7 @@ def _tiny_tokenizer(work: Path, texts: list[str], vocab_size: int):
     return tok
 
 
-def run_sft(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
+def run_sft(payload: dict[str, Any], progress: Progress = quiet, guard: Guard = contextlib.nullcontext):
     req = with_defaults("PolicySftInput", payload)
     hyper = req["hyper"]
     demos = dataset_ref(req["demonstrations"], "demonstrations")
@@ -197,7 +155,7 @@ def update_hyper(hyper: dict[str, Any], iteration: int) -> dict[str, Any]:
     return out
 
 
-def run_update(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
+def run_update(payload: dict[str, Any], progress: Progress = quiet, guard: Guard = contextlib.nullcontext):
     req = with_defaults("PolicyUpdateInput", payload)
     hyper = update_hyper(req["hyper"], req["iteration"])
     train_ref = dataset_ref(req["train"], "train dataset")
@@ -222,7 +180,7 @@ def run_update(payload: dict[str, Any], progress: Progress = _quiet, guard: Guar
     return {"checkpoint": ref, "metrics": _metrics(result, len(examples), skipped, False)}
 
 
-def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
+def run_logprobs(payload: dict[str, Any], progress: Progress = quiet, guard: Guard = contextlib.nullcontext):
     """Adds (or replaces) ``behavior_logprobs`` under the given policy, as a new dataset of the same kind."""
     import pyarrow as pa
 
@@ -279,36 +237,8 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = _quiet, guard: Gu
     return {"dataset": ref, "cached": False}
 
 
-def run_behavior(payload: dict[str, Any], progress: Progress = _quiet, guard: Guard = contextlib.nullcontext):
-    from .behavior import run_behavior_logprobs  # it imports this module
-
-    return run_behavior_logprobs(payload, progress, guard)
-
-
-JOBS = {"sft": run_sft, "update": run_update, "logprobs": run_logprobs, "behavior": run_behavior}
-OUTPUT_TYPES = {
-    "sft": "PolicyTrainOutput",
-    "update": "PolicyTrainOutput",
-    "logprobs": "PolicyLogprobsOutput",
-    "behavior": "BehaviorLogprobsOutput",
-}
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        description="Run a policy job without Temporal; progress as JSON lines on stderr."
-    )
-    p.add_argument("job", choices=sorted(JOBS))
-    p.add_argument("input", help="the job's input JSON (schemas/policy.ts), or @file.json")
-    a = p.parse_args(argv)
-    text = Path(a.input[1:]).read_text() if a.input.startswith("@") else a.input
-
-    def report(d: dict[str, Any]) -> None:
-        print(json.dumps(d), file=sys.stderr, flush=True)
-
-    result = JOBS[a.job](json.loads(text), report)
-    print(json.dumps(validate(OUTPUT_TYPES[a.job], result)), flush=True)
-
-
 if __name__ == "__main__":
+    # The CLI lives in jobs.py (it runs behavior_logprobs too, which this module does not import).
+    from .jobs import main
+
     main()

@@ -1,4 +1,6 @@
-"""The policy activities on task queue ``gpu``: thin Temporal wrappers around :mod:`autocode_gpu.policy`.
+"""The policy activities on task queue ``gpu``: thin Temporal wrappers around :mod:`autocode_gpu.policy`
+and the node kinds of :mod:`autocode_gpu.nodes` (``behavior_logprobs`` and ``policy_update`` take a
+NodeRequest and return a NodeResult, as every pipeline node does).
 
 Training activities heartbeat every step (step, loss, tokens/s); Temporal's cancellation arrives as
 an exception raised inside the activity thread, and the optimizer step and checkpoint writes are
@@ -13,10 +15,10 @@ from typing import Any
 
 from temporalio import activity
 
-from .behavior import run_behavior_logprobs
 from .engine import Engine, describe
+from .nodes import NODES
 from .paths import local_path
-from .policy import run_logprobs, run_sft, run_update
+from .policy import run_logprobs, run_sft
 from .server import PolicyServer
 from .wire import validate, with_defaults
 
@@ -35,15 +37,15 @@ def policy_sft(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @activity.defn(name="policy_update")
-def policy_update(payload: dict[str, Any]) -> dict[str, Any]:
-    out = run_update(payload, _heartbeat, activity.shield_thread_cancel_exception)
-    return validate("PolicyTrainOutput", out)
+def policy_update(request: dict[str, Any]) -> dict[str, Any]:
+    """NodeRequest -> NodeResult (output checkpoint)."""
+    return NODES["policy_update"](request, _heartbeat, activity.shield_thread_cancel_exception)
 
 
 @activity.defn(name="behavior_logprobs")
-def behavior_logprobs(payload: dict[str, Any]) -> dict[str, Any]:
-    out = run_behavior_logprobs(payload, _heartbeat, activity.shield_thread_cancel_exception)
-    return validate("BehaviorLogprobsOutput", out)
+def behavior_logprobs(request: dict[str, Any]) -> dict[str, Any]:
+    """NodeRequest -> NodeResult (output train: the rescored set)."""
+    return NODES["behavior_logprobs"](request, _heartbeat, activity.shield_thread_cancel_exception)
 
 
 @activity.defn(name="policy_logprobs")

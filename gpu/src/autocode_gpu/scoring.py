@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,9 @@ import numpy as np
 import pyarrow as pa
 
 from .examples import Example, collate
+from .inputs import Guard, Progress
 from .store import MANIFEST_FILE, TEMP_PREFIX, entry_dir, write_manifest, write_part
 
-Progress = Callable[[dict[str, Any]], None]
-Guard = Callable[[], contextlib.AbstractContextManager[Any]]
 ROWS_PER_PART = 50_000
 
 
