@@ -21,6 +21,7 @@ const { defineNode } = await import('../../nodes/define');
 const { NonRetryableError } = await import('../../engines/errors');
 const { writeDataset } = await import('../../engines/store/writer');
 const { readRows } = await import('../../engines/store/reader');
+const { datasetsOf, readAll } = await import('../../nodes/inputs');
 const { nodeResult } = await import('../../schemas/node-result');
 const { ROOT } = await import('../../infra/paths');
 
@@ -104,6 +105,32 @@ describe('node kernel', () => {
     expect(other.dataset?.key).not.toBe(first.dataset?.key);
     const reseeded = await runNode(NODE_KINDS.estimate, request('estimate', params, inputs, 7));
     expect(reseeded.dataset?.key).not.toBe(first.dataset?.key);
+  });
+
+  it("runs the README's worked example of a new kind: one module, nothing else", async () => {
+    const keepMode = defineNode({
+      uses: 'keep_mode',
+      queue: 'cpu',
+      output: 'rollouts',
+      dataset: 'rollouts',
+      inputs: { rollouts: [1, 1] },
+      params: z.strictObject({ mode: z.enum(['dictated_cot', 'dictated_code', 'native']) }),
+      producer: { activity: 'keep_mode', version: '1' },
+      description: 'the rollouts of one mode',
+      identity: (req) => ({ params: req.params, inputs: { rollouts: datasetsOf(req, 'rollouts')[0]! } }),
+      produce: async ({ req }) => ({
+        rows: (await readAll(datasetsOf(req, 'rollouts'))).filter((r) => r.mode === req.params.mode),
+      }),
+    });
+    const source = await rolloutsDataset();
+    const inputs = {
+      rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: source }),
+    };
+    const out = await runNode(keepMode, request('keep_mode', { mode: 'native' as const }, inputs));
+    expect(out).toMatchObject({ output: 'rollouts', cached: false, metrics: { rows: 2 } });
+    expect((await readRows(out.dataset!)).map((r) => r.mode)).toEqual(['native', 'native']);
+    const again = await runNode(keepMode, request('keep_mode', { mode: 'native' as const }, inputs));
+    expect(again).toMatchObject({ cached: true, dataset: out.dataset });
   });
 
   it('turns an engine error into a non-retryable failure of its type, writing nothing', async () => {
