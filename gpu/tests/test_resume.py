@@ -36,7 +36,7 @@ def test_killed_update_resumes_from_its_step_checkpoint(
     total = 30
     env = {**os.environ, "PYTHONPATH": str(SRC), "AUTOCODE_STORE": str(store), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "autocode_gpu.policy", "update", json.dumps(req)],
+        [sys.executable, "-m", "autocode_gpu.jobs", "update", json.dumps(req)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -4,7 +4,7 @@ Each takes the validated wire input (schemas/policy.ts), computes the content ad
 returns the finished output when it is already in the store, and otherwise trains from the last step
 checkpoint in ``<store>/_work/<key>/``. Outputs are written atomically, the manifest last.
 ``policy_activities.py`` wraps these as Temporal activities (the update through ``nodes.py``);
-``python -m autocode_gpu.jobs`` (or ``.policy``, the same CLI) runs them alone.
+``python -m autocode_gpu.jobs`` runs them alone.
 """
 
 from __future__ import annotations
@@ -235,10 +235,3 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = quiet, guard: Gua
         guard=guard,
     )
     return {"dataset": ref, "cached": False}
-
-
-if __name__ == "__main__":
-    # The CLI lives in jobs.py (it runs behavior_logprobs too, which this module does not import).
-    from .jobs import main
-
-    main()
