@@ -2,14 +2,16 @@
 // the off-policy update (M-step), log-probs for a dataset that lacks them. snake_case: they cross to
 // Python, which validates them against schemas/json and takes the defaults from there.
 import { z } from 'zod';
+import { PolicyRef } from './run';
 import { DatasetRef } from './store';
 
-/** An HF-format checkpoint directory (safetensors + config + tokenizer), normally var/store/checkpoints/<key>/. */
-export const CheckpointRef = z
-  .object({
-    uri: z.string().min(1),
-    /** Content address of the checkpoint (its directory name in the store). */
-    key: z.string().optional(),
+/**
+ * A checkpoint as a policy job's input: the run's one policy reference (PolicyRef, an HF-format
+ * directory, normally var/store/checkpoints/<key>/, and its key), where a job run by hand may leave
+ * the key to the worker (it derives the checkpoint's identity), plus the manifest's sha256.
+ */
+export const CheckpointRef = PolicyRef.partial({ key: true })
+  .extend({
     /** sha256 of the checkpoint's _manifest.json; absent for checkpoints from outside the store. */
     sha256: z.string().optional(),
   })
