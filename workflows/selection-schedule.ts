@@ -8,9 +8,9 @@ import type { ResolvedNode } from '../pipelines/validate';
  */
 export function nodesForIteration(nodes: ResolvedNode[], iteration: number, last: number): ResolvedNode[] {
   return nodes.map((n) => {
-    const p = n.params as { selection_at?: string; selection_labels?: number };
-    if (n.uses !== 'evaluate' || p.selection_at !== 'last' || iteration >= last || !p.selection_labels)
-      return n;
-    return { ...n, params: { ...n.params, selection_labels: 0 } };
+    if (n.uses !== 'evaluate') return n;
+    const p = n.params;
+    if (p.selection_at !== 'last' || iteration >= last || !p.selection_labels) return n;
+    return { ...n, params: { ...p, selection_labels: 0 } };
   });
 }
