@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { NodeRequest } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
+import { nodeRequestFor } from '../helpers/node-request';
 import { rng, rolloutRow } from '../store/fixtures';
 
 // The store root is read from the environment at import.
@@ -52,30 +53,8 @@ async function rolloutsDataset(): Promise<DatasetRef> {
   );
 }
 
-function request<P>(uses: string, params: P, inputs: NodeRequest['inputs'], seed = 0): NodeRequest<P> {
-  const q = { kind: 'queries', key: 'd'.repeat(64), uri: '/q', sha256: 'd'.repeat(64), rows: 2 };
-  return {
-    run_id: 'r',
-    iteration: 1,
-    seed,
-    node_id: uses,
-    uses,
-    params,
-    policy: { uri: '/p', key: 'e'.repeat(64) },
-    inference: {
-      urls: ['http://127.0.0.1:1'],
-      model: 'm',
-      concurrency: 1,
-      timeout_ms: 1000,
-      attempts: 1,
-      backoff_ms: 1,
-      backoff_max_ms: 1,
-    },
-    train: { ...q, schema_version: 1 },
-    eval: [],
-    inputs,
-  };
-}
+const request = <P>(uses: string, params: P, inputs: NodeRequest['inputs'], seed = 0) =>
+  nodeRequestFor(uses, params, inputs, { seed });
 
 describe('node kernel', () => {
   it('writes on a miss, finds the same output at its key on a repeat, and keys by parameters and seed', async () => {

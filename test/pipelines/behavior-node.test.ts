@@ -10,41 +10,15 @@ import { SpecError, validateSpec } from '../../pipelines/validate';
 import { nodeResult } from '../../schemas/node-result';
 import { BehaviorParams } from '../../schemas/nodes';
 import { NodeRequest } from '../../schemas/run';
-import type { DatasetRef } from '../../schemas/store';
 import { nodeRequest } from '../../workflows/common';
+import { fakeRef, nodeRequestFor } from '../helpers/node-request';
 
-const ref = (c: string): DatasetRef => ({
-  kind: 'train',
-  key: c.repeat(64),
-  uri: `/store/train/${c.repeat(64)}`,
-  sha256: c.repeat(64),
-  rows: 7,
-  schema_version: 1,
-});
-
-function request(uses: string, params: Record<string, unknown>, inputs: NodeRequest['inputs']): NodeRequest {
-  return {
-    run_id: 'r',
-    iteration: 1,
-    seed: 0,
-    node_id: uses,
-    uses,
-    params,
+const ref = (c: string) => fakeRef(c, 'train', 7);
+const request = (uses: string, params: Record<string, unknown>, inputs: NodeRequest['inputs']) =>
+  nodeRequestFor(uses, params, inputs, {
     policy: { uri: '/store/checkpoints/start', key: 'start-key' },
-    inference: {
-      urls: ['http://127.0.0.1:1'],
-      model: 'm',
-      concurrency: 1,
-      timeout_ms: 1000,
-      attempts: 1,
-      backoff_ms: 1,
-      backoff_max_ms: 1,
-    },
     train: ref('0'),
-    eval: [],
-    inputs,
-  };
-}
+  });
 
 describe('behavior_logprobs node', () => {
   it('sits between synthesize and the update in every committed spec, with the documented defaults', () => {
