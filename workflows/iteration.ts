@@ -80,24 +80,25 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
       let result: NodeResult;
       try {
         result = await callNode(node, req);
+        if (result.checkpoint) {
+          // Serve the new policy at once: later nodes (evaluate, the next iteration) sample from it.
+          inference = await servePolicy(input.serve, result.checkpoint, { reload: true });
+          policy = result.checkpoint;
+        }
+        await record({ run_id: input.run_id, iteration: input.iteration, result });
       } catch (err) {
+        // Serving or recording failing fails the node too: progress must not show it still running.
         state.nodes[node.id] = { uses: node.uses, state: 'failed' };
         throw err;
       } finally {
         running.delete(node.id);
         setStage();
       }
-      if (result.checkpoint) {
-        // Serve the new policy at once: later nodes (evaluate, the next iteration) sample from it.
-        inference = await servePolicy(input.serve, result.checkpoint, { reload: true });
-        policy = result.checkpoint;
-      }
       state.nodes[node.id] = {
         uses: node.uses,
         state: result.cached ? 'cached' : 'done',
         metrics: result.metrics,
       };
-      await record({ run_id: input.run_id, iteration: input.iteration, result });
       return result;
     })();
     started.set(node.id, p);

@@ -174,6 +174,18 @@ describe('iteration workflow with mocked nodes', () => {
     expect(progress.nodes.evaluate?.state).toBe('pending');
   });
 
+  it('shows the update failed, not still running, when serving its checkpoint fails', async () => {
+    h.mocks.on('policy_load', async () => {
+      throw ApplicationFailure.nonRetryable('no device', 'DeviceLost');
+    });
+    const handle = await start(iterationInput(TINY));
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const progress = await handle.query<IterationProgress>('progress');
+    expect(progress.nodes.update?.state).toBe('failed');
+    expect(progress.nodes.evaluate?.state).toBe('pending');
+    expect(h.mocks.nodeEvents('start').map((e) => e.node)).not.toContain('evaluate');
+  });
+
   it('shows a node that returned cached: true as cached, in the progress query and the result', async () => {
     for (const id of ['rollouts_code', 'estimate']) {
       h.mocks.on(id, async (_, base) => ({ ...((await base()) as NodeResult), cached: true }));
