@@ -42,17 +42,23 @@ export interface KeySpec {
   producer: Producer;
   /** Parameters that change the output; canonicalized, so key order does not matter. */
   params: Record<string, unknown>;
-  /** Named inputs (datasets, the policy checkpoint): only their content hashes enter the key. */
-  inputs?: Record<string, { sha256: string; [field: string]: unknown }>;
+  /**
+   * Named inputs (datasets, the policy checkpoint): their keys enter the key, or for an input from
+   * outside the store (a source file) its content hash.
+   */
+  inputs?: Record<string, { key?: string; sha256: string; [field: string]: unknown }>;
 }
 
 /**
  * Content address of a store entry: sha256 of the canonical JSON of
- * {activity, version, params, inputs: {name: sha256}}.
+ * {activity, version, params, inputs: {name: key}}. An entry is named by what determines it (producer,
+ * parameters, its inputs' names), not by its bytes: a node redone after a crash may write other bytes
+ * (batching moves log-probs by ~1e-7), and what was built on it must still be found. The bytes' hash
+ * (`sha256`) stays in the manifest for integrity and provenance.
  */
 export function contentKey(spec: KeySpec): string {
   const inputs: Record<string, string> = {};
-  for (const [name, ref] of Object.entries(spec.inputs ?? {})) inputs[name] = ref.sha256;
+  for (const [name, ref] of Object.entries(spec.inputs ?? {})) inputs[name] = ref.key ?? ref.sha256;
   return sha256Hex(
     canonicalJson({
       activity: spec.producer.activity,

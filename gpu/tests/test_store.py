@@ -96,17 +96,22 @@ def test_canonical_json_matches_javascript(value: object, js: str) -> None:
     assert store.canonical_json(value) == js
 
 
-def test_content_key_ignores_key_order_and_uses_input_hashes() -> None:
-    a = store.content_key(
-        "x", "1", {"alpha": 0.1, "k": 8}, {"q": {"kind": "queries", "key": "c" * 64, "sha256": "d" * 64}}
-    )
-    b = store.content_key(
-        "x", "1", {"k": 8, "alpha": 0.1}, {"q": {"kind": "queries", "key": "e" * 64, "sha256": "d" * 64}}
-    )
-    c = store.content_key(
-        "x", "1", {"k": 8, "alpha": 0.2}, {"q": {"kind": "queries", "key": "c" * 64, "sha256": "d" * 64}}
-    )
-    assert a == b != c
+# sha256 of the hand-written canonical JSON {"activity":"x","inputs":{"q":"c"*64,"s":"d"*64},
+# "params":{"alpha":0.1,"k":8},"version":"1"}; test/store/catalog.test.ts pins the same value.
+SHARED_KEY = "cb7168462d683396af972c64c727604b462b3d6411f27d395dc21b3391b51146"
+
+
+def test_content_key_ignores_key_order_and_names_inputs_by_their_keys() -> None:
+    q = {"kind": "queries", "key": "c" * 64, "sha256": "e" * 64}
+    source = {"sha256": "d" * 64}  # from outside the store: its content hash
+    a = store.content_key("x", "1", {"alpha": 0.1, "k": 8}, {"q": q, "s": source})
+    assert a == SHARED_KEY
+    # Other bytes under the same key (a redone input) change nothing; another key does.
+    b = store.content_key("x", "1", {"k": 8, "alpha": 0.1}, {"q": {**q, "sha256": "f" * 64}, "s": source})
+    c = store.content_key("x", "1", {"alpha": 0.1, "k": 8}, {"q": {**q, "key": "a" * 64}, "s": source})
+    d = store.content_key("x", "1", {"alpha": 0.2, "k": 8}, {"q": q, "s": source})
+    assert a == b
+    assert len({a, c, d}) == 3
 
 
 def test_bad_manifest_is_rejected(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ const { defineNode } = await import('../../nodes/define');
 const { NonRetryableError } = await import('../../engines/errors');
 const { writeDataset } = await import('../../engines/store/writer');
 const { readRows } = await import('../../engines/store/reader');
+const { contentKey } = await import('../../engines/store/canonical');
 const { datasetsOf, readAll } = await import('../../nodes/inputs');
 const { nodeResult } = await import('../../schemas/node-result');
 const { ROOT } = await import('../../infra/paths');
@@ -110,6 +111,26 @@ describe('node kernel', () => {
     expect((await readRows(out.dataset!)).map((r) => r.mode)).toEqual(['native', 'native']);
     const again = await runNode(keepMode, request('keep_mode', { mode: 'native' as const }, inputs));
     expect(again).toMatchObject({ cached: true, dataset: out.dataset });
+  });
+
+  it("keys downstream outputs by their inputs' keys, so a redone input with other bytes changes nothing after it", async () => {
+    const source = await rolloutsDataset();
+    const redone = { ...source, sha256: 'f'.repeat(64) }; // same rows re-sampled: other bytes, same key
+    const keyOf = (ref: DatasetRef) => {
+      const req = request('estimate', NODE_KINDS.estimate.params.parse({}), {
+        rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: ref }),
+      });
+      return contentKey({ producer: NODE_KINDS.estimate.producer, ...NODE_KINDS.estimate.identity(req) });
+    };
+    expect(keyOf(redone)).toBe(keyOf(source));
+    expect(keyOf({ ...source, key: 'a'.repeat(64) })).not.toBe(keyOf(source));
+    const first = await runNode(
+      NODE_KINDS.estimate,
+      request('estimate', NODE_KINDS.estimate.params.parse({}), {
+        rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: source }),
+      }),
+    );
+    expect(first.dataset?.key).toBe(keyOf(source));
   });
 
   it('turns an engine error into a non-retryable failure of its type, writing nothing', async () => {

@@ -8,20 +8,32 @@ const store = tempStore();
 afterAll(() => store.cleanup());
 
 describe('content keys and the catalog', () => {
-  it('a key depends on producer, version, params and input hashes, not on key order', () => {
+  it("a key depends on producer, version, params and the inputs' keys, not on key order or input bytes", () => {
     const input = { kind: 'queries', key: 'a'.repeat(64), sha256: 'b'.repeat(64) };
     const base = contentKey({ producer: PRODUCER, params: { alpha: 0.1, k: 8 }, inputs: { queries: input } });
     expect(contentKey({ producer: PRODUCER, params: { k: 8, alpha: 0.1 }, inputs: { queries: input } })).toBe(
       base,
     );
-    // Only the input's content hash counts: the same bytes under another key give the same key.
+    // A redone input (other bytes, same key) leaves the key alone.
     expect(
       contentKey({
         producer: PRODUCER,
         params: { alpha: 0.1, k: 8 },
-        inputs: { queries: { ...input, key: 'c'.repeat(64) } },
+        inputs: { queries: { ...input, sha256: 'd'.repeat(64) } },
       }),
     ).toBe(base);
+    // The value Python's content_key gives (gpu/tests/test_store.py): sha256 of the hand-written
+    // canonical JSON; an input from outside the store (no key) by its content hash.
+    expect(
+      contentKey({
+        producer: { activity: 'x', version: '1' },
+        params: { alpha: 0.1, k: 8 },
+        inputs: {
+          q: { kind: 'queries', key: 'c'.repeat(64), sha256: 'e'.repeat(64) },
+          s: { sha256: 'd'.repeat(64) },
+        },
+      }),
+    ).toBe('cb7168462d683396af972c64c727604b462b3d6411f27d395dc21b3391b51146');
     const variants = [
       contentKey({ producer: PRODUCER, params: { alpha: 0.2, k: 8 }, inputs: { queries: input } }),
       contentKey({
@@ -37,7 +49,7 @@ describe('content keys and the catalog', () => {
       contentKey({
         producer: PRODUCER,
         params: { alpha: 0.1, k: 8 },
-        inputs: { queries: { ...input, sha256: 'd'.repeat(64) } },
+        inputs: { queries: { ...input, key: 'd'.repeat(64) } },
       }),
       contentKey({ producer: PRODUCER, params: { alpha: 0.1, k: 8 } }),
     ];

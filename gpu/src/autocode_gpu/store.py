@@ -130,10 +130,12 @@ def content_key(
     params: Mapping[str, Any],
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """The content address of an entry (same as contentKey in TypeScript)."""
-    hashes = {name: ref["sha256"] for name, ref in (inputs or {}).items()}
+    """The content address of an entry (same as contentKey in TypeScript): named by its inputs' keys
+    (an input from outside the store by its content hash), so a redone input that wrote other bytes
+    keeps everything built on it findable."""
+    names = {name: ref.get("key") or ref["sha256"] for name, ref in (inputs or {}).items()}
     return sha256_hex(
-        canonical_json({"activity": activity, "version": version, "params": params, "inputs": hashes})
+        canonical_json({"activity": activity, "version": version, "params": params, "inputs": names})
     )
 
 
