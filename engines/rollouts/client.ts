@@ -5,7 +5,9 @@ import { type ChatMessage, type CompletionRequest, TokenizeResponse } from '../.
 import { InferenceEndpoints, type InferenceEndpointsInput } from '../../schemas/rollout';
 import { type Endpoint, EndpointPool } from './endpoints';
 import { HttpFailure, postJson } from './http';
-import { readGenerations } from './parse';
+import { type Generation, readGenerations } from './parse';
+
+export type { Generation };
 
 /**
  * `unavailable`: no endpoint answered within the attempts (retrying later may help);
@@ -43,15 +45,6 @@ export interface CompletionParams {
 }
 
 /** One generated sequence: token ids with their log-probs, aligned. */
-export interface Generation {
-  text: string;
-  token_ids: number[];
-  logprobs: number[];
-  finish_reason: 'stop' | 'length';
-  /** The stop string that ended it (null: EOS or length). */
-  stop_reason: string | number | null;
-}
-
 export interface CompletionResult {
   generations: Generation[];
   /** Index of the endpoint that answered (pass it back as `prefer` to keep a rollout's prefix cache warm). */

@@ -1,6 +1,14 @@
 // Reads a /v1/completions answer into generations. A hand-written check of only the fields the engine
 // uses: a full zod parse of every answer cost as much CPU as JSON.parse itself (~0.8 ms per 2k tokens).
-import type { Generation } from './client';
+/** One sampled continuation as the completions endpoint returned it. */
+export interface Generation {
+  text: string;
+  token_ids: number[];
+  logprobs: number[];
+  finish_reason: 'stop' | 'length';
+  /** The stop string that ended it (null: EOS or length). */
+  stop_reason: string | number | null;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
