@@ -54,15 +54,18 @@ async function rolloutsDataset(): Promise<DatasetRef> {
   );
 }
 
+/** The result of a `rollouts` node as another node's input. */
+const rolloutsInput = (dataset: DatasetRef | null) => ({
+  rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset }),
+});
+
 const request = <P>(uses: string, params: P, inputs: NodeRequest['inputs'], seed = 0) =>
   nodeRequestFor(uses, params, inputs, { seed });
 
 describe('node kernel', () => {
   it('writes on a miss, finds the same output at its key on a repeat, and keys by parameters and seed', async () => {
     const source = await rolloutsDataset();
-    const inputs = {
-      rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: source }),
-    };
+    const inputs = rolloutsInput(source);
     const params = NODE_KINDS.estimate.params.parse({});
     const first = await runNode(NODE_KINDS.estimate, request('estimate', params, inputs));
     expect(first.cached).toBe(false);
@@ -103,9 +106,7 @@ describe('node kernel', () => {
       }),
     });
     const source = await rolloutsDataset();
-    const inputs = {
-      rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: source }),
-    };
+    const inputs = rolloutsInput(source);
     const out = await runNode(keepMode, request('keep_mode', { mode: 'native' as const }, inputs));
     expect(out).toMatchObject({ output: 'rollouts', cached: false, metrics: { rows: 2 } });
     expect((await readRows(out.dataset!)).map((r) => r.mode)).toEqual(['native', 'native']);
@@ -117,18 +118,14 @@ describe('node kernel', () => {
     const source = await rolloutsDataset();
     const redone = { ...source, sha256: 'f'.repeat(64) }; // same rows re-sampled: other bytes, same key
     const keyOf = (ref: DatasetRef) => {
-      const req = request('estimate', NODE_KINDS.estimate.params.parse({}), {
-        rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: ref }),
-      });
+      const req = request('estimate', NODE_KINDS.estimate.params.parse({}), rolloutsInput(ref));
       return contentKey({ producer: NODE_KINDS.estimate.producer, ...NODE_KINDS.estimate.identity(req) });
     };
     expect(keyOf(redone)).toBe(keyOf(source));
     expect(keyOf({ ...source, key: 'a'.repeat(64) })).not.toBe(keyOf(source));
     const first = await runNode(
       NODE_KINDS.estimate,
-      request('estimate', NODE_KINDS.estimate.params.parse({}), {
-        rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts', { dataset: source }),
-      }),
+      request('estimate', NODE_KINDS.estimate.params.parse({}), rolloutsInput(source)),
     );
     expect(first.dataset?.key).toBe(keyOf(source));
   });
@@ -158,7 +155,7 @@ describe('node kernel', () => {
   });
 
   it('fails non-retryably naming the node when a needed input has no dataset', async () => {
-    const inputs = { rollouts: nodeResult({ node_id: 'rollouts', uses: 'rollouts' }, 'rollouts') };
+    const inputs = rolloutsInput(null);
     const err = await runNode(
       NODE_KINDS.estimate,
       request('estimate', NODE_KINDS.estimate.params.parse({}), inputs),
