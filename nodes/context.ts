@@ -1,6 +1,12 @@
 // The running activity's heartbeat and cancellation, for code that also runs outside an activity
-// (scripts, unit tests), where both are no-ops.
+// (scripts, unit tests), where both are no-ops; and the worker's liveness heartbeat.
 import { Context } from '@temporalio/activity';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { LIVENESS } from '../schemas/queues';
+
+// The last progress each running activity reported: the liveness timer repeats it (a heartbeat
+// replaces the details the CLI and the progress query show).
+const lastDetails = new WeakMap<Context, unknown>();
 
 /** The running activity's cancellation signal; undefined outside an activity. */
 export function activitySignal(): AbortSignal | undefined {
@@ -13,9 +19,30 @@ export function activitySignal(): AbortSignal | undefined {
 
 /** Heartbeats `details` (the CLI and the `progress` query show them); nothing outside an activity. */
 export function heartbeat(details: unknown): void {
+  let ctx: Context;
   try {
-    Context.current().heartbeat(details);
+    ctx = Context.current();
   } catch {
-    /* not in an activity */
+    return; // not in an activity
   }
+  lastDetails.set(ctx, details);
+  ctx.heartbeat(details);
 }
+
+/**
+ * The worker's activity interceptor: while an activity runs, it heartbeats every LIVENESS.every_ms
+ * with the activity's last progress, whether or not the activity itself reports (a long await, a
+ * service that never heartbeats), so the heartbeat timeout measures whether the worker is alive.
+ */
+export const livenessInterceptor: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const timer = setInterval(() => ctx.heartbeat(lastDetails.get(ctx)), LIVENESS.every_ms);
+      try {
+        return await next(input);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  },
+});

@@ -22,3 +22,15 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export const NAMESPACE = 'default';
+
+/**
+ * Liveness: every activity of both workers heartbeats at least this often, from a timer (TS) or a
+ * thread (Python) besides its own progress heartbeats, so a step that blocks for minutes (a torch
+ * step, a checkpoint write, a long HTTP call) still heartbeats, and a killed worker is noticed within
+ * the timeout. The workers send heartbeats at most this far apart (their throttle), and every activity
+ * the workflows start has this heartbeat timeout unless a spec node sets `heartbeat_timeout`.
+ */
+export const LIVENESS = {
+  every_ms: 5000,
+  heartbeat_timeout: '20 seconds',
+} as const;

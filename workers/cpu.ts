@@ -5,9 +5,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeSharedSandboxPool } from '../engines/sandbox/shared';
 import { temporalAddress } from '../infra/paths';
 import { nodeActivities } from '../nodes/activities';
-import { failureInterceptor } from '../nodes/failure';
 import { NAMESPACE, TASK_QUEUES } from '../schemas/queues';
 import * as services from '../services/index';
+import { ACTIVITY_OPTIONS } from './activity-options';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -24,8 +24,7 @@ export function createCpuWorker(o: CpuWorkerOptions): Promise<Worker> {
     taskQueue: o.taskQueue ?? TASK_QUEUES.cpu,
     workflowsPath: WORKFLOWS_PATH,
     activities: { ...services, ...nodeActivities() },
-    // Engines throw plain errors; Temporal sees typed failures (non-retryable where no retry helps).
-    interceptors: { activity: [failureInterceptor] },
+    ...ACTIVITY_OPTIONS,
     identity: `cpu@${process.pid}`,
   });
 }

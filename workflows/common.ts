@@ -3,7 +3,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { NodeKindName } from '../nodes/registry';
 import type { ResolvedNode } from '../pipelines/validate';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../schemas/queues';
+import { LIVENESS, SEARCH_ATTRIBUTES, TASK_QUEUES } from '../schemas/queues';
 import type { NodeRequest, NodeResult } from '../schemas/run';
 
 export const RUN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId.name, 'KEYWORD');
@@ -19,7 +19,8 @@ interface RetrySpec {
 }
 
 // Errors no retry can fix are raised as non-retryable failures by the activities themselves (TS and
-// Python), so no list of failure types is kept here.
+// Python), so no list of failure types is kept here. Every activity heartbeats from its worker (see
+// LIVENESS), so the heartbeat timeout is short: a killed worker's work is retried within it.
 export function activityOptions(
   taskQueue: string,
   startToClose: string,
@@ -28,7 +29,8 @@ export function activityOptions(
   return {
     taskQueue,
     startToCloseTimeout: startToClose as ActivityOptions['startToCloseTimeout'],
-    heartbeatTimeout: o.heartbeatTimeout as ActivityOptions['heartbeatTimeout'],
+    heartbeatTimeout: (o.heartbeatTimeout ??
+      LIVENESS.heartbeat_timeout) as ActivityOptions['heartbeatTimeout'],
     retry: {
       maximumAttempts: o.retry?.maximum_attempts ?? 5,
       initialInterval: (o.retry?.initial_interval ?? '2 seconds') as ActivityOptions['startToCloseTimeout'],
@@ -43,7 +45,7 @@ export type NodeActivities = Record<NodeKindName, (req: NodeRequest) => Promise<
 /** Runs one node on its queue, with its own timeouts and retry policy: the same call for every kind. */
 export function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResult> {
   const options = activityOptions(TASK_QUEUES[node.queue], node.timeout ?? '6 hours', {
-    heartbeatTimeout: node.heartbeat_timeout ?? '5 minutes',
+    ...(node.heartbeat_timeout ? { heartbeatTimeout: node.heartbeat_timeout } : {}),
     retry: node.retry,
   });
   return proxyActivities<NodeActivities>(options)[node.uses](req);

@@ -77,9 +77,7 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
       { key: ITERATION, value: progress.iteration },
     ]);
   };
-  const cpu = proxyActivities<typeof services>(
-    activityOptions(TASK_QUEUES.cpu, '2 hours', { heartbeatTimeout: '5 minutes' }),
-  );
+  const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '2 hours'));
 
   stage('prepare');
   const prepared =
@@ -191,16 +189,12 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
   const source = prepared.spec.policy;
   if ('checkpoint' in source) return { uri: source.checkpoint, key: prepared.initial_policy_key };
   if ('hub' in source) {
-    const cpu = proxyActivities<typeof services>(
-      activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
-    );
+    const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '6 hours'));
     const ref = await cpu.hubPull({ repo: source.hub, type: 'model', revision: source.revision });
     return { uri: ref.uri, key: ref.key };
   }
   if (!prepared.demonstrations) throw new Error('a bootstrapped policy needs demonstrations');
-  const gpu = proxyActivities<GpuActivities>(
-    activityOptions(TASK_QUEUES.gpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
-  );
+  const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '6 hours'));
   if ('sft' in source) {
     // Code4Math: the base (pulled from the Hub, or the checkpoint prepareRun found) fine-tuned on the
     // demonstrations. Content-addressed on the worker by (hyper, demonstrations, base): a rerun is a
@@ -209,9 +203,7 @@ async function initialPolicy(prepared: PreparedRun): Promise<PolicyRef> {
     if (!base) throw new Error('a Code4Math policy needs its base resolved by prepareRun');
     let basePolicy: PolicyRef;
     if ('hub' in base) {
-      const cpu = proxyActivities<typeof services>(
-        activityOptions(TASK_QUEUES.cpu, '6 hours', { heartbeatTimeout: '5 minutes' }),
-      );
+      const cpu = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '6 hours'));
       const ref = await cpu.hubPull({ repo: base.hub, type: 'model', revision: base.revision });
       basePolicy = { uri: ref.uri, key: ref.key };
     } else basePolicy = base.checkpoint;

@@ -54,9 +54,7 @@ export async function evalRun(input: EvalRunInput): Promise<EvalRunResult> {
   };
   // Bad input (unknown benchmark, missing checkpoint) is a non-retryable failure: one attempt.
   const quick = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '10 minutes'));
-  const long = proxyActivities<typeof services>(
-    activityOptions(TASK_QUEUES.cpu, '12 hours', { heartbeatTimeout: '5 minutes' }),
-  );
+  const long = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '12 hours'));
 
   stage('resolve');
   const plan = await quick.evalPrepare({

@@ -26,6 +26,7 @@ const { contentKey } = await import('../../engines/store/canonical');
 const { datasetsOf, readAll } = await import('../../nodes/inputs');
 const { nodeResult } = await import('../../schemas/node-result');
 const { ROOT } = await import('../../infra/paths');
+const { LIVENESS } = await import('../../schemas/queues');
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -192,5 +193,15 @@ describe('node registry', () => {
       expect(nodesPy, k.uses).toContain(`"${k.uses}"`);
       expect(k.producer).toEqual({ activity: k.uses, version: versions[k.uses] });
     }
+  });
+
+  it('has both workers heartbeat at one liveness interval, well inside the heartbeat timeout', () => {
+    const py = readFileSync(join(ROOT, 'gpu/src/autocode_gpu/liveness.py'), 'utf8');
+    const seconds = Number(/^LIVENESS_S = ([\d.]+)/m.exec(py)?.[1]);
+    expect(seconds * 1000).toBe(LIVENESS.every_ms);
+    const timeoutMs = Number(/^(\d+) seconds$/.exec(LIVENESS.heartbeat_timeout)?.[1]) * 1000;
+    // Three missed beats before a worker counts as lost: a loaded machine does not trip it.
+    expect(timeoutMs).toBeGreaterThanOrEqual(3 * LIVENESS.every_ms);
+    expect(timeoutMs).toBeLessThanOrEqual(30_000);
   });
 });

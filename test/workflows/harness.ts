@@ -21,6 +21,7 @@ import type { Metrics, NodeRequest, NodeResult, PolicyRef, QuerySet } from '../.
 import type { DatasetRef } from '../../schemas/store';
 import type { PreparedRun, PrepareRunInput } from '../../services/run/prepare';
 import type { IterationSummary } from '../../services/run/record';
+import { ACTIVITY_OPTIONS } from '../../workers/activity-options';
 import { startTestServer, type TestServer } from '../helpers/stack';
 
 // The bundler's entry point, as workers/cpu.ts names it; importing that module would load every real
@@ -291,11 +292,14 @@ export async function startHarness(): Promise<Harness> {
       taskQueue: TASK_QUEUES.cpu,
       workflowBundle,
       activities: mocks.cpuActivities(),
+      // The product worker's activity behaviour: liveness heartbeats, typed failures.
+      ...ACTIVITY_OPTIONS,
     });
     const gpu = await Worker.create({
       connection,
       taskQueue: TASK_QUEUES.gpu,
       activities: mocks.gpuActivities(),
+      ...ACTIVITY_OPTIONS,
     });
     const running = Promise.all([cpu.run(), gpu.run()]);
     return {

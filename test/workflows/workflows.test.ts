@@ -2,13 +2,14 @@
 // harness.ts): the DAG scheduler's order, parallelism, failure, cache states and serving of a new
 // checkpoint, and a whole run of two iterations; seconds, where the real-worker tests take minutes.
 // One file, so one dev server and one workflow bundle serve every test.
+import { Context } from '@temporalio/activity';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadSpec, readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import { type ResolvedNode, validateSpec } from '../../pipelines/validate';
 import type { PolicyLoadInput, PolicySftInput } from '../../schemas/policy';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
-import { TASK_QUEUES } from '../../schemas/queues';
+import { LIVENESS, TASK_QUEUES } from '../../schemas/queues';
 import type { NodeRequest, NodeResult, PolicyRef } from '../../schemas/run';
 import type { IterationSummary } from '../../services/run/record';
 import type { emRun } from '../../workflows/em-run';
@@ -185,6 +186,21 @@ describe('iteration workflow with mocked nodes', () => {
     expect(progress.nodes.evaluate?.state).toBe('pending');
     expect(h.mocks.nodeEvents('start').map((e) => e.node)).not.toContain('evaluate');
   });
+
+  it('keeps a node that reports nothing for longer than the heartbeat timeout alive (liveness heartbeats)', async () => {
+    // The product's defaults: 20 s heartbeat timeout, the worker heartbeating every 5 s on its own.
+    const attempts: number[] = [];
+    h.mocks.on('estimate', async (_, base) => {
+      const info = Context.current().info;
+      if (info.activityType !== 'estimate') return base(); // its recordNode carries the node id too
+      attempts.push(info.attempt);
+      await sleep(LIVENESS.every_ms * 5); // 25 s of silence
+      return base();
+    });
+    const handle = await start(iterationInput(TINY));
+    await handle.result();
+    expect(attempts).toEqual([1]);
+  }, 120_000);
 
   it('shows a node that returned cached: true as cached, in the progress query and the result', async () => {
     for (const id of ['rollouts_code', 'estimate']) {

@@ -2,7 +2,8 @@
 and the node kinds of :mod:`autocode_gpu.nodes` (``behavior_logprobs`` and ``policy_update`` take a
 NodeRequest and return a NodeResult, as every pipeline node does).
 
-Training activities heartbeat every step (step, loss, tokens/s); Temporal's cancellation arrives as
+Training activities heartbeat every step (step, loss, tokens/s), and every activity from a liveness
+thread besides (:mod:`autocode_gpu.liveness`); Temporal's cancellation arrives as
 an exception raised inside the activity thread, and the optimizer step and checkpoint writes are
 shielded from it, so a cancelled run stops at a step boundary with its last step saved.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from temporalio import activity
 
 from .engine import Engine, describe
+from .liveness import alive
 from .nodes import NODES
 from .paths import local_path
 from .policy import run_logprobs, run_sft
@@ -26,31 +28,30 @@ _server: PolicyServer | None = None
 _server_lock = threading.Lock()
 
 
-def _heartbeat(details: dict[str, Any]) -> None:
-    activity.heartbeat(details)
+_shield = activity.shield_thread_cancel_exception
 
 
 @activity.defn(name="policy_sft")
 def policy_sft(payload: dict[str, Any]) -> dict[str, Any]:
-    out = run_sft(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    out = alive(lambda beat: run_sft(payload, beat, _shield))
     return validate("PolicyTrainOutput", out)
 
 
 @activity.defn(name="policy_update")
 def policy_update(request: dict[str, Any]) -> dict[str, Any]:
     """NodeRequest -> NodeResult (output checkpoint)."""
-    return NODES["policy_update"](request, _heartbeat, activity.shield_thread_cancel_exception)
+    return alive(lambda beat: NODES["policy_update"](request, beat, _shield))
 
 
 @activity.defn(name="behavior_logprobs")
 def behavior_logprobs(request: dict[str, Any]) -> dict[str, Any]:
     """NodeRequest -> NodeResult (output train: the rescored set)."""
-    return NODES["behavior_logprobs"](request, _heartbeat, activity.shield_thread_cancel_exception)
+    return alive(lambda beat: NODES["behavior_logprobs"](request, beat, _shield))
 
 
 @activity.defn(name="policy_logprobs")
 def policy_logprobs(payload: dict[str, Any]) -> dict[str, Any]:
-    out = run_logprobs(payload, _heartbeat, activity.shield_thread_cancel_exception)
+    out = alive(lambda beat: run_logprobs(payload, beat, _shield))
     return validate("PolicyLogprobsOutput", out)
 
 
@@ -92,4 +93,5 @@ def stop_server() -> None:
 
 @activity.defn(name="policy_load")
 def policy_load(payload: dict[str, Any]) -> dict[str, Any]:
-    return validate("PolicyLoadOutput", serve(payload))
+    # Loading weights (and starting the server) can take minutes on a large model.
+    return validate("PolicyLoadOutput", alive(lambda _beat: serve(payload)))

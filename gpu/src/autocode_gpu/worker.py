@@ -8,11 +8,13 @@ import logging
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from .activities import ACTIVITIES
+from .liveness import LIVENESS_S
 
 TASK_QUEUE = "gpu"
 
@@ -36,6 +38,9 @@ async def run(address: str, namespace: str, task_queue: str) -> None:
             activities=ACTIVITIES,
             activity_executor=pool,
             max_concurrent_activities=1,
+            # Heartbeats reach the server at least every LIVENESS_S (the SDK would hold them back
+            # for 80% of the heartbeat timeout).
+            max_heartbeat_throttle_interval=timedelta(seconds=LIVENESS_S),
             identity=f"gpu@{os.getpid()}",
         )
         stop = asyncio.Event()
