@@ -23,9 +23,7 @@ function specForEditors() {
       .partial()
       .strict();
   const kinds = Object.values(NODE_KINDS);
-  const nodes = kinds.map((k) =>
-    NodeSpec.extend({ uses: z.literal(k.uses), with: withOf(k).optional() }),
-  );
+  const nodes = kinds.map((k) => NodeSpec.extend({ uses: z.literal(k.uses), with: withOf(k).optional() }));
   return PipelineSpec.extend({
     defaults: z
       .object(Object.fromEntries(kinds.map((k) => [k.uses, withOf(k)])))
