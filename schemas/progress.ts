@@ -7,7 +7,16 @@ export interface IterationProgress {
   run_id: string;
   iteration: number;
   stage: string;
-  nodes: Record<string, { uses: string; state: NodeState; metrics?: Metrics }>;
+  nodes: Record<
+    string,
+    {
+      uses: string;
+      state: NodeState;
+      metrics?: Metrics;
+      /** The node's heartbeat timeout when it is not the default (a spec's `heartbeat_timeout`). */
+      heartbeat_timeout?: string;
+    }
+  >;
 }
 
 export interface RunProgress {

@@ -74,7 +74,11 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
         node,
         inputs,
       );
-      state.nodes[node.id] = { uses: node.uses, state: 'running' };
+      state.nodes[node.id] = {
+        uses: node.uses,
+        state: 'running',
+        ...(node.heartbeat_timeout ? { heartbeat_timeout: node.heartbeat_timeout } : {}),
+      };
       running.add(node.id);
       setStage();
       let result: NodeResult;

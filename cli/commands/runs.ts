@@ -1,14 +1,15 @@
 // `autocode run | watch | resume | runs`: start EM runs, follow them, restart failed ones, list them.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { loadSpec } from '../../pipelines/load';
 import { SpecError } from '../../pipelines/validate';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
-import { TASK_QUEUES } from '../../schemas/queues';
+import { LIVENESS, TASK_QUEUES } from '../../schemas/queues';
 import type { EmRunInput, EmRunResult } from '../../workflows/em-run';
 import { withClient } from '../client';
 import { parseOverrides } from '../overrides';
+import { type PendingView, pendingLine } from '../progress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,6 +23,43 @@ export async function startRun(client: Client, input: EmRunInput, runId: string)
     workflowId: runId,
     args: [{ ...input, run_id: runId }],
   });
+}
+
+type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
+const msOf = (t: Timestamp): number | null =>
+  t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : null;
+
+/** "20 seconds", "30s", "10m", "2h" (the spec's and LIVENESS's duration forms) in ms. */
+function durationMs(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|seconds?|m|minutes?|h|hours?)$/.exec(d.trim());
+  if (!m) return 0;
+  const unit = m[2] as string;
+  const scale = unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('m') ? 60_000 : 3_600_000;
+  return Number(m[1]) * scale;
+}
+
+/** A workflow's running activities by type, with their last heartbeat decoded. */
+function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView> {
+  const out = new Map<string, PendingView>();
+  for (const a of desc.raw.pendingActivities ?? []) {
+    const raw = a.heartbeatDetails?.payloads?.[0]?.data;
+    let details: unknown;
+    try {
+      details = raw ? JSON.parse(Buffer.from(raw).toString()) : undefined;
+    } catch {
+      details = undefined;
+    }
+    const name = a.activityType?.name ?? '';
+    out.set(name, {
+      name,
+      attempt: a.attempt ?? 1,
+      startedMs: msOf(a.lastStartedTime as Timestamp),
+      lastHeartbeatMs: msOf(a.lastHeartbeatTime as Timestamp),
+      heartbeatTimeoutMs: durationMs(LIVENESS.heartbeat_timeout),
+      details,
+    });
+  }
+  return out;
 }
 
 /** One screen of a run's state: stage, iteration, the current iteration's nodes and their heartbeats. */
@@ -39,6 +77,9 @@ export async function describeRun(client: Client, runId: string): Promise<string
     lines.push(
       `  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`,
     );
+    // The run's own long activities (bootstrap SFT, serving, the starting policy's evaluation).
+    for (const p of pendingOf(desc).values())
+      lines.push(`    running  ${p.name}: ${pendingLine(p, Date.now())}`);
     for (const e of progress.evaluations) {
       const acc = Object.entries(e.metrics)
         .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))
@@ -50,20 +91,12 @@ export async function describeRun(client: Client, runId: string): Promise<string
       const child = client.workflow.getHandle(`${runId}/iter-${progress.iteration}`);
       try {
         const it = await child.query<IterationProgress>('progress');
-        const cd = await child.describe();
-        const beats = new Map(
-          (cd.raw.pendingActivities ?? []).map((a) => [
-            a.activityType?.name ?? '',
-            a.heartbeatDetails?.payloads?.[0]?.data,
-          ]),
-        );
+        const pending = pendingOf(await child.describe());
         for (const [id, n] of Object.entries(it.nodes)) {
-          const raw = beats.get(n.uses);
-          const beat = raw ? JSON.parse(Buffer.from(raw).toString()) : undefined;
-          const bar = beat?.shards
-            ? ` ${bar20(beat.shards_done / beat.shards)} ${beat.shards_done}/${beat.shards} shards, ${beat.tokens_per_s} tok/s`
-            : '';
-          lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${n.state === 'running' ? bar : ''}`);
+          const p = n.state === 'running' ? pending.get(n.uses) : undefined;
+          if (p && n.heartbeat_timeout) p.heartbeatTimeoutMs = durationMs(n.heartbeat_timeout);
+          const line = p ? pendingLine(p, Date.now()) : '';
+          lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${line ? ` ${line}` : ''}`);
         }
       } catch {
         /* the child has not started yet */
@@ -71,11 +104,6 @@ export async function describeRun(client: Client, runId: string): Promise<string
     }
   }
   return lines.join('\n');
-}
-
-function bar20(f: number): string {
-  const n = Math.max(0, Math.min(20, Math.round(f * 20)));
-  return `[${'#'.repeat(n)}${'.'.repeat(20 - n)}]`;
 }
 
 async function watch(client: Client, runId: string, intervalMs: number): Promise<EmRunResult | undefined> {

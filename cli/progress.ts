@@ -1,0 +1,88 @@
+// One line per running activity for `autocode run` / `watch`: done/total with a bar, rate, loss where
+// there is one, elapsed and ETA, the attempt when it is a retry, and a stall notice when the
+// heartbeats stopped (the worker is likely gone; Temporal retries after the heartbeat timeout).
+import { LIVENESS } from '../schemas/queues';
+
+export interface PendingView {
+  /** Activity type: a node kind or another activity (policy_sft, policy_load, prepareRun, ...). */
+  name: string;
+  attempt: number;
+  startedMs: number | null;
+  lastHeartbeatMs: number | null;
+  heartbeatTimeoutMs: number;
+  /** The last heartbeat's details, decoded. */
+  details: unknown;
+}
+
+const secs = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
+};
+
+function bar20(f: number): string {
+  const n = Math.max(0, Math.min(20, Math.round(f * 20)));
+  return `[${'#'.repeat(n)}${'.'.repeat(20 - n)}]`;
+}
+
+type Beat = Record<string, unknown>;
+const num = (b: Beat, k: string): number | null => (typeof b[k] === 'number' ? (b[k] as number) : null);
+
+/** done/total, unit and rate from whichever progress shape the activity heartbeats. */
+function measure(
+  b: Beat,
+): { done: number; total: number; unit: string; rate: string | null; loss: number | null } | null {
+  const shards = num(b, 'shards');
+  if (shards !== null) {
+    const done = num(b, 'shards_done') ?? 0;
+    const tps = num(b, 'tokens_per_s');
+    return {
+      done,
+      total: shards,
+      unit: 'shards',
+      rate: tps !== null ? `${Math.round(tps)} tok/s` : null,
+      loss: null,
+    };
+  }
+  const total = num(b, 'total_steps');
+  if (total !== null) {
+    const tps = num(b, 'tokens_per_s');
+    return {
+      done: num(b, 'step') ?? 0,
+      total,
+      unit: 'steps',
+      rate: tps !== null ? `${Math.round(tps)} tok/s` : null,
+      loss: num(b, 'loss'),
+    };
+  }
+  const rows = num(b, 'total_rows');
+  if (rows !== null) return { done: num(b, 'rows') ?? 0, total: rows, unit: 'rows', rate: null, loss: null };
+  return null;
+}
+
+export function pendingLine(p: PendingView, nowMs: number): string {
+  const parts: string[] = [];
+  const elapsed = p.startedMs !== null ? nowMs - p.startedMs : null;
+  const m = p.details && typeof p.details === 'object' ? measure(p.details as Beat) : null;
+  if (m) {
+    const f = m.total > 0 ? m.done / m.total : 0;
+    parts.push(`${bar20(f)} ${m.done}/${m.total} ${m.unit}`);
+    if (m.rate) parts.push(m.rate);
+    if (m.loss !== null) parts.push(`loss ${m.loss.toFixed(4)}`);
+  }
+  if (elapsed !== null) {
+    parts.push(`${secs(elapsed)} elapsed`);
+    const f = m && m.total > 0 ? m.done / m.total : 0;
+    if (m && f > 0 && f < 1) parts.push(`ETA ${secs((elapsed * (1 - f)) / f)}`);
+  }
+  if (p.attempt > 1) parts.push(`attempt ${p.attempt}`);
+  const since = p.lastHeartbeatMs ?? p.startedMs;
+  if (since !== null && nowMs - since > 2 * LIVENESS.every_ms) {
+    const left = Math.max(0, p.heartbeatTimeoutMs - (nowMs - since));
+    parts.push(`no heartbeat for ${secs(nowMs - since)} (worker lost?); retry at most in ${secs(left)}`);
+  }
+  return parts.join(', ');
+}

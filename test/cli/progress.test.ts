@@ -1,0 +1,46 @@
+// The progress line `autocode run` and `watch` print per running activity, from the heartbeats the
+// activities really send (shard progress of rollouts/evaluation, training steps, rescored rows).
+import { describe, expect, it } from 'vitest';
+import { type PendingView, pendingLine } from '../../cli/progress';
+
+const NOW = 1_000_000;
+const view = (details: unknown, o: Partial<PendingView> = {}): PendingView => ({
+  name: 'x',
+  attempt: 1,
+  startedMs: NOW - 60_000,
+  lastHeartbeatMs: NOW - 1000,
+  heartbeatTimeoutMs: 20_000,
+  details,
+  ...o,
+});
+
+describe('progress line', () => {
+  it('shows shards done, tokens/s, elapsed and ETA for rollouts and evaluation', () => {
+    const line = pendingLine(view({ shards_done: 2, shards: 8, tokens_per_s: 1234.4, rows: 10 }), NOW);
+    expect(line).toBe('[#####...............] 2/8 shards, 1234 tok/s, 1m00s elapsed, ETA 3m00s');
+  });
+
+  it('shows steps and loss for SFT and the update, rows for rescoring', () => {
+    const sft = pendingLine(
+      view({ step: 30, total_steps: 120, loss: 1.23456, lr: 0.003, tokens_per_s: 5000 }),
+      NOW,
+    );
+    expect(sft).toBe(
+      '[#####...............] 30/120 steps, 5000 tok/s, loss 1.2346, 1m00s elapsed, ETA 3m00s',
+    );
+    expect(pendingLine(view({ rows: 64, total_rows: 64 }), NOW)).toBe(
+      '[####################] 64/64 rows, 1m00s elapsed',
+    );
+  });
+
+  it('names a retry and a worker that stopped heartbeating, with when Temporal retries', () => {
+    const line = pendingLine(
+      view({ step: 5, total_steps: 10 }, { attempt: 2, lastHeartbeatMs: NOW - 12_000 }),
+      NOW,
+    );
+    expect(line).toContain('attempt 2');
+    expect(line).toContain('no heartbeat for 12s (worker lost?); retry at most in 8s');
+    // A heartbeat within two liveness intervals is no stall.
+    expect(pendingLine(view(undefined, { lastHeartbeatMs: NOW - 9000 }), NOW)).toBe('1m00s elapsed');
+  });
+});
