@@ -1,6 +1,6 @@
 // `autocode run | watch | resume | runs`: start EM runs, follow them, restart failed ones, list them.
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { loadSpec } from '../../pipelines/load';
 import { SpecError } from '../../pipelines/validate';
@@ -128,7 +128,11 @@ async function watch(client: Client, runId: string, intervalMs: number): Promise
 
 /** Watches a run to its end and prints where its report is. */
 async function follow(client: Client, runId: string, intervalMs: number): Promise<void> {
-  const result = await watch(client, runId, intervalMs);
+  const result = await watch(client, runId, intervalMs).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError)
+      throw new Error(`no run ${runId} on this server (\`autocode runs\` lists them)`);
+    throw err;
+  });
   console.log(`report: ${result?.report}`);
 }
 

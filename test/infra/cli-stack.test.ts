@@ -106,11 +106,20 @@ describe('autocode up | status | down', { timeout: 300_000 }, () => {
     expect(result.cpu.pid).toBe(replaced);
     expect(result.gpu.message).toBe('through the cli');
 
+    // Watching a run that does not exist: one line naming it, a non-zero exit, no stack trace.
+    const watch = await autocode(['watch', 'nonesuch'], env);
+    expect(watch.code).toBe(1);
+    expect(watch.err.trim()).toBe('autocode: no run nonesuch on this server (`autocode runs` lists them)');
+
     const pids = Object.values(state().processes).map((p) => p?.pid);
     const supervisor = state().supervisor_pid;
     expect((await autocode(['down'], env)).code).toBe(0);
     expect(isAlive(supervisor)).toBe(false);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect((await autocode(['status'], env)).code).toBe(3);
+    // With the stack down: one line saying how to start it.
+    const down = await autocode(['watch', 'nonesuch'], env);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/^autocode: cannot reach the Temporal server at .*autocode up --detach`\n$/);
   });
 });
