@@ -1,32 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../infra/paths';
 import { freePort } from '../../infra/ports';
 import { isAlive, type StackState } from '../../infra/stack-state';
+import { autocode } from '../helpers/cli';
 
-const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function autocode(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await exec(join(ROOT, 'bin', 'autocode'), args, {
-      env: { ...process.env, ...env },
-      timeout: 240_000,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
 
 describe('autocode up | status | down', { timeout: 300_000 }, () => {
   let env: NodeJS.ProcessEnv;

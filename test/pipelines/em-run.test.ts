@@ -8,11 +8,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInput } from '../../cli/commands/runs';
 import { readRows } from '../../engines/store/reader';
-import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { NodeResult } from '../../schemas/run';
 import type { EmRunResult } from '../../workflows/em-run';
+import { smallSpec } from '../helpers/small-spec';
 import {
   spawnCpuWorker,
   spawnGpuWorker,
@@ -23,20 +23,6 @@ import {
 import { partStamps } from '../helpers/store-files';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** tiny.yaml shrunk to seconds: a barely bootstrapped model, a few queries, one iteration. */
-function smallSpec(): Record<string, unknown> {
-  // biome-ignore lint/suspicious/noExplicitAny: a parsed YAML document, edited field by field
-  const spec = readSpecFile(resolveSpecPath('tiny')) as Record<string, any>;
-  spec.iterations = 1;
-  spec.policy.bootstrap.demonstrations.tiny_world.per_family = 40;
-  spec.policy.bootstrap.with = { max_steps: 15, batch_size: 16 };
-  spec.queries.train = [{ tiny_world: { seed: 2, per_family: 3 } }];
-  spec.queries.eval = [{ tiny_world: { seed: 3, per_family: 2, split: 'test' } }];
-  spec.defaults.rollouts = { ...spec.defaults.rollouts, samples: 2, max_tokens: 48, shard_size: 4 };
-  spec.defaults.evaluate = { max_tokens: 48, max_rounds: 2 };
-  return spec;
-}
 
 // Each test trains a (very) small model, samples, updates and evaluates: minutes on a loaded box.
 describe('emRun on the tiny world', { timeout: 420_000 }, () => {
