@@ -10,8 +10,31 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A free port chosen by the kernel (for tests and ephemeral servers). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Where the kernel's ephemeral (outgoing-connection) ports begin. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A free port for tests and ephemeral servers, below the kernel's ephemeral range: a kernel-chosen
+ * port can be taken by any outgoing connection between the check and the server's bind (seen: a dev
+ * server failing with "address already in use" seconds after its port was found free).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await isPortFree(port, host)) return port;
+  }
+  return kernelPort(host);
+}
+
+function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
