@@ -48,7 +48,8 @@ export function callNode(node: ResolvedNode, req: NodeRequest): Promise<NodeResu
     ...(node.heartbeat_timeout ? { heartbeatTimeout: node.heartbeat_timeout } : {}),
     retry: node.retry,
   });
-  return proxyActivities<NodeActivities>(options)[node.uses](req);
+  // The node's id as the activity id: `autocode watch` tells nodes of one kind apart by it.
+  return proxyActivities<NodeActivities>({ ...options, activityId: node.id })[node.uses](req);
 }
 
 /** What every node of a run sees beside its own parameters and inputs. */

@@ -38,9 +38,10 @@ function durationMs(d: string): number {
   return Number(m[1]) * scale;
 }
 
-/** A workflow's running activities by type, with their last heartbeat decoded. */
+/** A workflow's running activities by activity id (a node's id) and by type, heartbeats decoded. */
 function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView> {
   const out = new Map<string, PendingView>();
+  const byId = new Map<string, PendingView>();
   for (const a of desc.raw.pendingActivities ?? []) {
     const raw = a.heartbeatDetails?.payloads?.[0]?.data;
     let details: unknown;
@@ -50,15 +51,18 @@ function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView>
       details = undefined;
     }
     const name = a.activityType?.name ?? '';
-    out.set(name, {
+    const view = {
       name,
       attempt: a.attempt ?? 1,
       startedMs: msOf(a.lastStartedTime as Timestamp),
       lastHeartbeatMs: msOf(a.lastHeartbeatTime as Timestamp),
       heartbeatTimeoutMs: durationMs(LIVENESS.heartbeat_timeout),
       details,
-    });
+    };
+    out.set(name, view);
+    if (a.activityId) byId.set(`#${a.activityId}`, view);
   }
+  for (const [id, view] of byId) out.set(id, view);
   return out;
 }
 
@@ -93,7 +97,7 @@ export async function describeRun(client: Client, runId: string): Promise<string
         const it = await child.query<IterationProgress>('progress');
         const pending = pendingOf(await child.describe());
         for (const [id, n] of Object.entries(it.nodes)) {
-          const p = n.state === 'running' ? pending.get(n.uses) : undefined;
+          const p = n.state === 'running' ? (pending.get(`#${id}`) ?? pending.get(n.uses)) : undefined;
           if (p && n.heartbeat_timeout) p.heartbeatTimeoutMs = durationMs(n.heartbeat_timeout);
           const line = p ? pendingLine(p, Date.now()) : '';
           lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${line ? ` ${line}` : ''}`);
