@@ -79,7 +79,8 @@ export function pendingLine(p: PendingView, nowMs: number): string {
     if (m && f > 0 && f < 1) parts.push(`ETA ${secs((elapsed * (1 - f)) / f)}`);
   }
   if (p.attempt > 1) parts.push(`attempt ${p.attempt}`);
-  const since = p.lastHeartbeatMs ?? p.startedMs;
+  // A retry that just started has its predecessor's last heartbeat: count from its start then.
+  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0) || null;
   if (since !== null && nowMs - since > 2 * LIVENESS.every_ms) {
     const left = Math.max(0, p.heartbeatTimeoutMs - (nowMs - since));
     parts.push(`no heartbeat for ${secs(nowMs - since)} (worker lost?); retry at most in ${secs(left)}`);

@@ -82,8 +82,8 @@ export async function describeRun(client: Client, runId: string): Promise<string
       `  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`,
     );
     // The run's own long activities (bootstrap SFT, serving, the starting policy's evaluation).
-    for (const p of pendingOf(desc).values())
-      lines.push(`    running  ${p.name}: ${pendingLine(p, Date.now())}`);
+    for (const [key, p] of pendingOf(desc))
+      if (!key.startsWith('#')) lines.push(`    running  ${p.name}: ${pendingLine(p, Date.now())}`);
     for (const e of progress.evaluations) {
       const acc = Object.entries(e.metrics)
         .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))

@@ -40,6 +40,10 @@ describe('progress line', () => {
     );
     expect(line).toContain('attempt 2');
     expect(line).toContain('no heartbeat for 12s (worker lost?); retry at most in 8s');
+    // A retry that has just started is no stall, whatever its predecessor's last heartbeat.
+    expect(
+      pendingLine(view(undefined, { attempt: 2, startedMs: NOW - 3000, lastHeartbeatMs: NOW - 30_000 }), NOW),
+    ).toBe('3s elapsed, attempt 2');
     // A heartbeat within two liveness intervals is no stall.
     expect(pendingLine(view(undefined, { lastHeartbeatMs: NOW - 9000 }), NOW)).toBe('1m00s elapsed');
   });
