@@ -130,6 +130,25 @@ async function watch(client: Client, runId: string, intervalMs: number): Promise
   }
 }
 
+/** There is nothing to watch in a run that has ended: one line saying how it ended. */
+async function refuseEnded(client: Client, runId: string): Promise<void> {
+  const handle = client.workflow.getHandle(runId);
+  const status = await handle
+    .describe()
+    .then((d) => d.status.name)
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError)
+        throw new Error(`no run ${runId} on this server (\`autocode runs\` lists them)`);
+      throw err;
+    });
+  if (status === 'RUNNING') return;
+  if (status === 'COMPLETED') {
+    const result = (await handle.result()) as EmRunResult;
+    throw new Error(`run ${runId} has already completed; its report: ${result.report}`);
+  }
+  throw new Error(`run ${runId} has already ended ${status}; restart it with: autocode resume ${runId}`);
+}
+
 /** Watches a run to its end and prints where its report is. */
 async function follow(client: Client, runId: string, intervalMs: number): Promise<void> {
   const result = await watch(client, runId, intervalMs).catch((err: unknown) => {
@@ -200,6 +219,7 @@ export function register(program: Command): void {
     .option('--interval <ms>', 'refresh interval', '2000')
     .action(async (runId: string, o: { interval: string }) => {
       await withClient(async (client) => {
+        await refuseEnded(client, runId);
         await follow(client, runId, Number(o.interval));
       });
     });

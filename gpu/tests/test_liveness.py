@@ -4,6 +4,7 @@ alive, not how long a torch step takes."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from temporalio import activity
@@ -12,7 +13,8 @@ from temporalio.testing import ActivityEnvironment
 from autocode_gpu.liveness import LIVENESS_S, alive
 
 
-def test_a_silent_job_heartbeats_its_last_progress_at_the_shipped_interval() -> None:
+def test_a_silent_job_heartbeats_its_last_progress_at_the_shipped_interval(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="autocode_gpu")
     beats: list[tuple] = []
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: beats.append(details)
@@ -33,4 +35,5 @@ def test_a_silent_job_heartbeats_its_last_progress_at_the_shipped_interval() -> 
     assert beats[0] == ({"step": 1},)
     assert len(beats) >= 3
     assert all(b == ({"step": 1},) for b in beats)
-
+    # The worker's log shows the job's progress too.
+    assert any(r.name == "autocode_gpu" and "'step': 1" in r.getMessage() for r in caplog.records)

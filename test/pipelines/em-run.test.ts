@@ -12,6 +12,7 @@ import type { IterationProgress, RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { NodeResult } from '../../schemas/run';
 import type { EmRunResult } from '../../workflows/em-run';
+import { autocode } from '../helpers/cli';
 import { smallSpec } from '../helpers/small-spec';
 import {
   spawnCpuWorker,
@@ -59,6 +60,11 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     const desc = await handle.describe();
     expect(desc.searchAttributes.AutocodeRunId).toEqual(['em-full']);
     expect(desc.searchAttributes.AutocodeStage).toEqual(['done']);
+
+    // Watching it now: one line saying it ended and where its report is, a non-zero exit.
+    const watch = await autocode(['watch', 'em-full'], { AUTOCODE_TEMPORAL_ADDRESS: server.address });
+    expect(watch.code).toBe(1);
+    expect(watch.err).toBe(`autocode: run em-full has already completed; its report: ${result.report}\n`);
 
     const runDir = join(varDir, 'runs', 'em-full');
     expect(readFileSync(result.report, 'utf8')).toContain('| iteration | cot | code | auto |');

@@ -7,7 +7,9 @@ does the same from a timer; both follow ``LIVENESS`` in schemas/queues.ts).
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,11 +23,18 @@ Heartbeat = Callable[..., None]
 def alive(job: Callable[[Heartbeat], T]) -> T:
     """Runs ``job(heartbeat)`` in the current activity with a liveness thread beside it."""
     last: tuple[Any, ...] = ()
+    logged = 0.0
+    name = activity.info().activity_type
 
     def heartbeat(*details: Any) -> None:
-        nonlocal last
+        nonlocal last, logged
         last = details
         activity.heartbeat(*details)
+        # The worker's log shows the progress too (steps, loss, rows), at most once per interval.
+        now = time.monotonic()
+        if now - logged >= LIVENESS_S:
+            logged = now
+            logging.getLogger("autocode_gpu").info("%s %s", name, details[0] if details else "")
 
     # The heartbeat function lives in the activity's context: the thread runs in a copy of it.
     context = contextvars.copy_context()
