@@ -80,10 +80,43 @@ export function pendingLine(p: PendingView, nowMs: number): string {
   }
   if (p.attempt > 1) parts.push(`attempt ${p.attempt}`);
   // A retry that just started has its predecessor's last heartbeat: count from its start then.
-  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0) || null;
-  if (since !== null && nowMs - since > 2 * LIVENESS.every_ms) {
+  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
+  if (stalled(p, nowMs)) {
     const left = Math.max(0, p.heartbeatTimeoutMs - (nowMs - since));
     parts.push(`no heartbeat for ${secs(nowMs - since)} (worker lost?); retry at most in ${secs(left)}`);
   }
   return parts.join(', ');
+}
+
+/** How long a queue may go without any poller before its workers count as gone (a long poll: 60 s). */
+export const POLLER_GONE_MS = 90_000;
+
+/**
+ * Why the run cannot go on by itself, or null: a running activity stopped heartbeating (its worker
+ * died) more than POLLER_GONE_MS ago and no worker has polled its queue since, so nothing will pick
+ * up the retry.
+ */
+export function workersGone(
+  stalled: readonly (PendingView & { queue: string })[],
+  lastPollMs: Readonly<Record<string, number | null>>,
+  nowMs: number,
+): string | null {
+  for (const p of stalled) {
+    const last = lastPollMs[p.queue];
+    // A busy worker does not poll (the gpu worker has one slot), so its last poll can be old: only a
+    // stall long enough for a restarted worker to have polled counts.
+    const quietFor = nowMs - Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
+    if (quietFor <= POLLER_GONE_MS) continue;
+    if (last !== undefined && (last === null || nowMs - last > POLLER_GONE_MS)) {
+      const ago = last === null ? 'ever' : `for ${secs(nowMs - last)}`;
+      return `no worker has polled queue ${p.queue} ${ago} and ${p.name} waits for one: start the workers (autocode up; autocode status shows them); the run goes on once one polls`;
+    }
+  }
+  return null;
+}
+
+/** Whether a running activity's heartbeats stopped (its worker is likely gone). */
+export function stalled(p: PendingView, nowMs: number): boolean {
+  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
+  return since > 0 && nowMs - since > 2 * LIVENESS.every_ms;
 }

@@ -20,3 +20,11 @@ export interface GpuActivities {
   /** Behaviour log-probs under a checkpoint for a dataset that lacks them. */
   policy_logprobs(input: PolicyLogprobsInput): Promise<PolicyLogprobsOutput>;
 }
+
+/** The names above, for code that routes by name (the CLI's progress tells which queue waits). */
+export const GPU_ACTIVITY_NAMES = [
+  'gpu_echo',
+  'policy_load',
+  'policy_sft',
+  'policy_logprobs',
+] as const satisfies readonly (keyof GpuActivities)[];

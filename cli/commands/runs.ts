@@ -1,15 +1,18 @@
 // `autocode run | watch | resume | runs`: start EM runs, follow them, restart failed ones, list them.
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import type { Command } from 'commander';
+import { isNodeKind, NODE_KINDS } from '../../nodes/registry';
 import { loadSpec } from '../../pipelines/load';
 import { SpecError } from '../../pipelines/validate';
+import { GPU_ACTIVITY_NAMES } from '../../schemas/gpu-activities';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
-import { LIVENESS, TASK_QUEUES } from '../../schemas/queues';
+import { LIVENESS, NAMESPACE, TASK_QUEUES } from '../../schemas/queues';
 import type { EmRunInput, EmRunResult } from '../../workflows/em-run';
 import { withClient } from '../client';
 import { parseOverrides } from '../overrides';
-import { type PendingView, pendingLine } from '../progress';
+import { type PendingView, pendingLine, stalled, workersGone } from '../progress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,11 +69,23 @@ function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView>
   return out;
 }
 
-/** One screen of a run's state: stage, iteration, the current iteration's nodes and their heartbeats. */
-export async function describeRun(client: Client, runId: string): Promise<string> {
+/**
+ * One screen of a run's state (stage, iteration, the current iteration's nodes and their heartbeats),
+ * and the running activities whose heartbeats stopped.
+ */
+export async function describeRun(
+  client: Client,
+  runId: string,
+): Promise<{ screen: string; stalled: (PendingView & { queue: string })[] }> {
   const handle = client.workflow.getHandle(runId);
   const desc = await handle.describe();
   const lines = [`run ${runId}: ${desc.status.name}`];
+  const stuck: (PendingView & { queue: string })[] = [];
+  const now = Date.now();
+  const note = (p: PendingView) => {
+    if (stalled(p, now)) stuck.push({ ...p, queue: queueOf(p.name) });
+    return pendingLine(p, now);
+  };
   let progress: RunProgress | undefined;
   try {
     progress = await handle.query<RunProgress>('progress');
@@ -83,7 +98,7 @@ export async function describeRun(client: Client, runId: string): Promise<string
     );
     // The run's own long activities (bootstrap SFT, serving, the starting policy's evaluation).
     for (const [key, p] of pendingOf(desc))
-      if (!key.startsWith('#')) lines.push(`    running  ${p.name}: ${pendingLine(p, Date.now())}`);
+      if (!key.startsWith('#')) lines.push(`    running  ${p.name}: ${note(p)}`);
     for (const e of progress.evaluations) {
       const acc = Object.entries(e.metrics)
         .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))
@@ -99,7 +114,7 @@ export async function describeRun(client: Client, runId: string): Promise<string
         for (const [id, n] of Object.entries(it.nodes)) {
           const p = n.state === 'running' ? (pending.get(`#${id}`) ?? pending.get(n.uses)) : undefined;
           if (p && n.heartbeat_timeout) p.heartbeatTimeoutMs = durationMs(n.heartbeat_timeout);
-          const line = p ? pendingLine(p, Date.now()) : '';
+          const line = p ? note(p) : '';
           lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${line ? ` ${line}` : ''}`);
         }
       } catch {
@@ -107,7 +122,28 @@ export async function describeRun(client: Client, runId: string): Promise<string
       }
     }
   }
-  return lines.join('\n');
+  return { screen: lines.join('\n'), stalled: stuck };
+}
+
+/** The queue an activity type runs on: the node kinds' own, the gpu worker's other activities, else cpu. */
+function queueOf(activity: string): string {
+  const kind = isNodeKind(activity) ? NODE_KINDS[activity].queue : null;
+  return kind ?? ((GPU_ACTIVITY_NAMES as readonly string[]).includes(activity) ? 'gpu' : 'cpu');
+}
+
+/** When each queue was last polled by a worker (null: no poller known). */
+async function lastPolls(client: Client, queues: readonly string[]): Promise<Record<string, number | null>> {
+  const out: Record<string, number | null> = {};
+  for (const q of new Set(queues)) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: NAMESPACE,
+      taskQueue: { name: q },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    const times = (res.pollers ?? []).map((p) => msOf(p.lastAccessTime as Timestamp) ?? 0);
+    out[q] = times.length ? Math.max(...times) : null;
+  }
+  return out;
 }
 
 async function watch(client: Client, runId: string, intervalMs: number): Promise<EmRunResult | undefined> {
@@ -115,11 +151,22 @@ async function watch(client: Client, runId: string, intervalMs: number): Promise
   const tty = process.stdout.isTTY;
   let last = '';
   for (;;) {
-    const screen = await describeRun(client, runId);
+    const { screen, stalled: stuck } = await describeRun(client, runId);
     if (screen !== last) {
       if (tty) process.stdout.write('\x1b[2J\x1b[H');
       console.log(screen);
       last = screen;
+    }
+    if (stuck.length > 0) {
+      const gone = workersGone(
+        stuck,
+        await lastPolls(
+          client,
+          stuck.map((p) => p.queue),
+        ),
+        Date.now(),
+      );
+      if (gone) throw new Error(`run ${runId} is stuck: ${gone}`);
     }
     const status = (await handle.describe()).status.name;
     if (status !== 'RUNNING') {
