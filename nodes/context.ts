@@ -5,7 +5,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { LIVENESS } from '../schemas/queues';
 
 // The last progress each running activity reported: the liveness timer repeats it (a heartbeat
-// replaces the details the CLI and the progress query show).
+// replaces the details `autocode watch` and the Web UI show).
 const lastDetails = new WeakMap<Context, unknown>();
 
 /** The running activity's cancellation signal; undefined outside an activity. */
@@ -17,7 +17,7 @@ export function activitySignal(): AbortSignal | undefined {
   }
 }
 
-/** Heartbeats `details` (the CLI and the `progress` query show them); nothing outside an activity. */
+/** Heartbeats `details` (`autocode watch` and the Web UI show them); nothing outside an activity. */
 export function heartbeat(details: unknown): void {
   let ctx: Context;
   try {
