@@ -79,11 +79,10 @@ export function pendingLine(p: PendingView, nowMs: number): string {
     if (m && f > 0 && f < 1) parts.push(`ETA ${secs((elapsed * (1 - f)) / f)}`);
   }
   if (p.attempt > 1) parts.push(`attempt ${p.attempt}`);
-  // A retry that just started has its predecessor's last heartbeat: count from its start then.
-  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
   if (stalled(p, nowMs)) {
-    const left = Math.max(0, p.heartbeatTimeoutMs - (nowMs - since));
-    parts.push(`no heartbeat for ${secs(nowMs - since)} (worker lost?); retry at most in ${secs(left)}`);
+    const quiet = quietFor(p, nowMs);
+    const left = Math.max(0, p.heartbeatTimeoutMs - quiet);
+    parts.push(`no heartbeat for ${secs(quiet)} (worker lost?); retry at most in ${secs(left)}`);
   }
   return parts.join(', ');
 }
@@ -105,8 +104,7 @@ export function workersGone(
     const last = lastPollMs[p.queue];
     // A busy worker does not poll (the gpu worker has one slot), so its last poll can be old: only a
     // stall long enough for a restarted worker to have polled counts.
-    const quietFor = nowMs - Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
-    if (quietFor <= POLLER_GONE_MS) continue;
+    if (quietFor(p, nowMs) <= POLLER_GONE_MS) continue;
     if (last !== undefined && (last === null || nowMs - last > POLLER_GONE_MS)) {
       const ago = last === null ? 'ever' : `for ${secs(nowMs - last)}`;
       return `no worker has polled queue ${p.queue} ${ago} and ${p.name} waits for one: start the workers (autocode up; autocode status shows them); the run goes on once one polls`;
@@ -115,8 +113,17 @@ export function workersGone(
   return null;
 }
 
+/**
+ * How long since the activity last showed life: its last heartbeat, or the start of this attempt (a
+ * retry that just started carries its predecessor's last heartbeat). Infinity when it never started.
+ */
+function quietFor(p: PendingView, nowMs: number): number {
+  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
+  return since > 0 ? nowMs - since : Number.POSITIVE_INFINITY;
+}
+
 /** Whether a running activity's heartbeats stopped (its worker is likely gone). */
 export function stalled(p: PendingView, nowMs: number): boolean {
-  const since = Math.max(p.lastHeartbeatMs ?? 0, p.startedMs ?? 0);
-  return since > 0 && nowMs - since > 2 * LIVENESS.every_ms;
+  const quiet = quietFor(p, nowMs);
+  return Number.isFinite(quiet) && quiet > 2 * LIVENESS.every_ms;
 }

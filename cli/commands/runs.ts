@@ -1,6 +1,7 @@
 // `autocode run | watch | resume | runs`: start EM runs, follow them, restart failed ones, list them.
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { msToNumber, optionalTsToMs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
 import type { Command } from 'commander';
 import { isNodeKind, NODE_KINDS } from '../../nodes/registry';
@@ -28,23 +29,19 @@ export async function startRun(client: Client, input: EmRunInput, runId: string)
   });
 }
 
-type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
-const msOf = (t: Timestamp): number | null =>
-  t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : null;
+/** The SDK's timestamp conversion, with null for a missing timestamp. */
+const msOf = (t: Parameters<typeof optionalTsToMs>[0]): number | null => optionalTsToMs(t) ?? null;
 
-/** "20 seconds", "30s", "10m", "2h" (the spec's and LIVENESS's duration forms) in ms. */
-function durationMs(d: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|seconds?|m|minutes?|h|hours?)$/.exec(d.trim());
-  if (!m) return 0;
-  const unit = m[2] as string;
-  const scale = unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('m') ? 60_000 : 3_600_000;
-  return Number(m[1]) * scale;
+interface Pending {
+  /** By activity id: a node's id (callNode sets it). */
+  byId: Map<string, PendingView>;
+  /** By activity type: the run's own activities (bootstrap, serving, ...). */
+  byType: Map<string, PendingView>;
 }
 
-/** A workflow's running activities by activity id (a node's id) and by type, heartbeats decoded. */
-function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView> {
-  const out = new Map<string, PendingView>();
-  const byId = new Map<string, PendingView>();
+/** A workflow's running activities, heartbeats decoded. */
+function pendingOf(desc: WorkflowExecutionDescription): Pending {
+  const out: Pending = { byId: new Map(), byType: new Map() };
   for (const a of desc.raw.pendingActivities ?? []) {
     const raw = a.heartbeatDetails?.payloads?.[0]?.data;
     let details: unknown;
@@ -57,15 +54,14 @@ function pendingOf(desc: WorkflowExecutionDescription): Map<string, PendingView>
     const view = {
       name,
       attempt: a.attempt ?? 1,
-      startedMs: msOf(a.lastStartedTime as Timestamp),
-      lastHeartbeatMs: msOf(a.lastHeartbeatTime as Timestamp),
-      heartbeatTimeoutMs: durationMs(LIVENESS.heartbeat_timeout),
+      startedMs: msOf(a.lastStartedTime),
+      lastHeartbeatMs: msOf(a.lastHeartbeatTime),
+      heartbeatTimeoutMs: msToNumber(LIVENESS.heartbeat_timeout),
       details,
     };
-    out.set(name, view);
-    if (a.activityId) byId.set(`#${a.activityId}`, view);
+    out.byType.set(name, view);
+    if (a.activityId) out.byId.set(a.activityId, view);
   }
-  for (const [id, view] of byId) out.set(id, view);
   return out;
 }
 
@@ -97,8 +93,7 @@ export async function describeRun(
       `  stage ${progress.stage}, iteration ${progress.iteration}/${progress.iterations}, policy ${progress.policy?.key.slice(0, 12) ?? '-'}`,
     );
     // The run's own long activities (bootstrap SFT, serving, the starting policy's evaluation).
-    for (const [key, p] of pendingOf(desc))
-      if (!key.startsWith('#')) lines.push(`    running  ${p.name}: ${note(p)}`);
+    for (const p of pendingOf(desc).byType.values()) lines.push(`    running  ${p.name}: ${note(p)}`);
     for (const e of progress.evaluations) {
       const acc = Object.entries(e.metrics)
         .filter(([k]) => /\.(cot|code|auto)\.accuracy$/.test(k) && !k.includes('/'))
@@ -112,8 +107,8 @@ export async function describeRun(
         const it = await child.query<IterationProgress>('progress');
         const pending = pendingOf(await child.describe());
         for (const [id, n] of Object.entries(it.nodes)) {
-          const p = n.state === 'running' ? (pending.get(`#${id}`) ?? pending.get(n.uses)) : undefined;
-          if (p && n.heartbeat_timeout) p.heartbeatTimeoutMs = durationMs(n.heartbeat_timeout);
+          const p = n.state === 'running' ? (pending.byId.get(id) ?? pending.byType.get(n.uses)) : undefined;
+          if (p && n.heartbeat_timeout) p.heartbeatTimeoutMs = msToNumber(n.heartbeat_timeout);
           const line = p ? note(p) : '';
           lines.push(`    ${n.state.padEnd(8)} ${id} (${n.uses})${line ? ` ${line}` : ''}`);
         }
@@ -140,7 +135,7 @@ async function lastPolls(client: Client, queues: readonly string[]): Promise<Rec
       taskQueue: { name: q },
       taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     });
-    const times = (res.pollers ?? []).map((p) => msOf(p.lastAccessTime as Timestamp) ?? 0);
+    const times = (res.pollers ?? []).map((p) => msOf(p.lastAccessTime) ?? 0);
     out[q] = times.length ? Math.max(...times) : null;
   }
   return out;

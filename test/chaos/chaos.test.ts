@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { readRows } from '../../engines/store/reader';
 import { VAR_DIR } from '../../infra/paths';
@@ -45,8 +46,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return r.out;
 }
 
-const msOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-  t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+const msOf = (t: Parameters<typeof optionalTsToMs>[0]) => optionalTsToMs(t) ?? 0;
 
 /** One run of the small spec on its own stack and store; kills as listed, each once. */
 async function run(name: string, kills: Kill[]): Promise<Outcome> {

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRows } from '../../engines/store/reader';
 import { writeDataset } from '../../engines/store/writer';
@@ -144,8 +145,7 @@ describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000
     expect(retry).toBeDefined();
     // With the product's heartbeat timeout (20 s; no test override) the work resumed within it, the
     // retry's backoff and the new worker's start (it bundles the workflows first).
-    const t = retry?.eventTime;
-    const resumedAt = Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+    const resumedAt = optionalTsToMs(retry?.eventTime) ?? 0;
     const stall = (resumedAt - killedAt) / 1000;
     console.log(`rollouts-kill: work resumed ${stall.toFixed(1)} s after the kill`);
     expect(stall).toBeGreaterThan(0);
