@@ -3,30 +3,26 @@
 // mode, per-family figures for query sets whose source names a family (tiny_world/<family>), and with
 // `selection_labels` k the selection metrics. The work is engines/eval/'s, shared with `evalRun`; each
 // set's results are content-addressed there, and the node's output is the summary over them.
-import { type EvaluatedSet, evaluateSet, metricsOf, readEvalQueries } from '../engines/eval/core';
+import {
+  type EvaluatedSet,
+  evaluateSet,
+  labelsInput,
+  metricsOf,
+  readEvalQueries,
+  summaryInputs,
+} from '../engines/eval/core';
 import { InferenceClient } from '../engines/rollouts/client';
 import { rolloutTools } from '../engines/rollouts/sandbox-tools';
 import { lookup, openEntry } from '../engines/store/catalog';
 import type { Row } from '../schemas/datasets';
 import { EvaluateParams } from '../schemas/nodes';
 import { resolvePrompt } from '../schemas/prompt';
-import type { DatasetRef } from '../schemas/store';
 import { defineNode } from './define';
 import { nodeInputError } from './errors';
 import { policyInput } from './inputs';
 
+// The summary's manifest names each set's results under the set's name: its queries go by another.
 const queriesInput = (set: string) => `queries.${set}`;
-const labelsName = (set: string) => `${set}.selection`;
-
-/** The per-set datasets a summary names in its manifest (beside its key's inputs). */
-function provenanceOf(sets: readonly EvaluatedSet[]): Record<string, DatasetRef> {
-  const out: Record<string, DatasetRef> = {};
-  for (const s of sets) {
-    out[s.name] = s.results;
-    if (s.labels) out[labelsName(s.name)] = s.labels;
-  }
-  return out;
-}
 
 export const evaluate = defineNode({
   uses: 'evaluate',
@@ -73,7 +69,7 @@ export const evaluate = defineNode({
         });
       }
       const { summary, metrics } = await metricsOf(sets, req.policy.key);
-      return { rows: summary as unknown as Row[], stats: metrics, provenance: provenanceOf(sets) };
+      return { rows: summary as unknown as Row[], stats: metrics, provenance: summaryInputs(sets) };
     } finally {
       client.close();
     }
@@ -92,9 +88,9 @@ export const evaluate = defineNode({
       const results = await find(set.name);
       if (!results)
         throw nodeInputError(`${req.node_id}: summary ${ref.key} names no results for ${set.name}`);
-      sets.push({ name: set.name, queries: set.queries, results, labels: await find(labelsName(set.name)) });
+      sets.push({ name: set.name, queries: set.queries, results, labels: await find(labelsInput(set.name)) });
     }
     const { metrics } = await metricsOf(sets, req.policy.key);
-    return { metrics, extra: provenanceOf(sets) };
+    return { metrics, extra: summaryInputs(sets) };
   },
 });

@@ -194,16 +194,25 @@ export async function metricsOf(sets: readonly EvaluatedSet[], policy: string): 
   });
 }
 
+/** The name under which a summary's manifest records a set's selection samples. */
+export const labelsInput = (set: string) => `${set}.selection`;
+
+/** The datasets a summary is made from, by set: its results (and selection samples). */
+export function summaryInputs(sets: readonly EvaluatedSet[]): Record<string, DatasetRef> {
+  const inputs: Record<string, DatasetRef> = {};
+  for (const s of sets) {
+    inputs[s.name] = s.results;
+    if (s.labels) inputs[labelsInput(s.name)] = s.labels;
+  }
+  return inputs;
+}
+
 /** The `eval_summary` dataset, keyed by the result (and selection) datasets it summarizes. */
 export function writeSummary(
   sets: readonly EvaluatedSet[],
   summary: EvalMetrics['summary'],
 ): Promise<DatasetRef> {
-  const inputs: Record<string, DatasetRef> = {};
-  for (const s of sets) {
-    inputs[s.name] = s.results;
-    if (s.labels) inputs[`${s.name}.selection`] = s.labels;
-  }
+  const inputs = summaryInputs(sets);
   const params = { summary: true };
   return writeDataset(
     {
