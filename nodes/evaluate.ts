@@ -4,11 +4,11 @@
 // `selection_labels` k the selection metrics. The work is engines/eval/'s, shared with `evalRun`; each
 // set's results are content-addressed there, and the node's output is the summary over them.
 import {
+  EVAL_TOOL_LIMITS,
   type EvaluatedSet,
-  evaluateSet,
+  evaluateQuerySet,
   labelsInput,
   metricsOf,
-  readEvalQueries,
   summaryInputs,
 } from '../engines/eval/core';
 import { InferenceClient } from '../engines/rollouts/client';
@@ -49,24 +49,18 @@ export const evaluate = defineNode({
   async produce({ req, heartbeat, signal }) {
     const client = new InferenceClient(req.inference);
     try {
-      const tools = await rolloutTools({ timeoutMs: 5000, outputMaxChars: 1024 });
+      const tools = await rolloutTools(EVAL_TOOL_LIMITS);
       const sets: EvaluatedSet[] = [];
       for (const set of req.eval) {
-        const out = await evaluateSet({
+        const { evaluated } = await evaluateQuerySet({
           set,
-          queries: await readEvalQueries(set, req.params.limit),
           policy: req.policy,
           iteration: req.iteration,
           params: req.params,
           deps: { generator: client, ...tools, signal },
           onProgress: (p) => heartbeat({ set: set.name, ...p }),
         });
-        sets.push({
-          name: set.name,
-          queries: set.queries,
-          results: out.results.ref,
-          labels: out.labels?.ref ?? null,
-        });
+        sets.push(evaluated);
       }
       const { summary, metrics } = await metricsOf(sets, req.policy.key);
       return { rows: summary as unknown as Row[], stats: metrics, provenance: summaryInputs(sets) };

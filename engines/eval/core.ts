@@ -30,7 +30,7 @@ function policyInput(policy: PolicyRef): { kind: string; key: string; sha256: st
   return { kind: 'checkpoints', key: policy.key, sha256: policy.key };
 }
 
-export async function readEvalQueries(set: QuerySet, limit?: number): Promise<EvalQuery[]> {
+async function readEvalQueries(set: QuerySet, limit?: number): Promise<EvalQuery[]> {
   const rows = (await readRows(set.queries, {
     columns: ['query_id', 'question', 'answer', 'source'],
   })) as unknown as EvalQuery[];
@@ -57,7 +57,7 @@ export interface EvalSetOutput {
 }
 
 /** Greedy results and, with `selection_labels` k > 0, the selection samples of one set. */
-export async function evaluateSet(job: EvalSetJob): Promise<EvalSetOutput> {
+async function evaluateSet(job: EvalSetJob): Promise<EvalSetOutput> {
   const [results, labels] = await Promise.all([
     greedy(job),
     job.params.selection_labels > 0 ? selectionSamples(job) : Promise.resolve(null),
@@ -159,6 +159,25 @@ function toEvalRow(r: RolloutRow, benchmark: string, answer: string): EvalResult
     finish_reason: r.finish_reason,
     policy: r.policy,
     error: r.error,
+  };
+}
+
+/** What the evaluation's programs may use: 5 s each, 1024 characters of output kept. */
+export const EVAL_TOOL_LIMITS = { timeoutMs: 5000, outputMaxChars: 1024 };
+
+/** One query set read and evaluated: what it left in the store, and whether all of it was cached. */
+export async function evaluateQuerySet(
+  job: Omit<EvalSetJob, 'queries'>,
+): Promise<{ evaluated: EvaluatedSet; cached: boolean }> {
+  const out = await evaluateSet({ ...job, queries: await readEvalQueries(job.set, job.params.limit) });
+  return {
+    evaluated: {
+      name: job.set.name,
+      queries: job.set.queries,
+      results: out.results.ref,
+      labels: out.labels?.ref ?? null,
+    },
+    cached: out.results.cached && (out.labels?.cached ?? true),
   };
 }
 

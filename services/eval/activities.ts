@@ -3,17 +3,16 @@
 // (metrics from the store, the summary dataset, var/evals/<id>/result.json and report.md).
 
 import {
+  EVAL_TOOL_LIMITS,
   type EvaluatedSet,
-  evaluateSet,
+  evaluateQuerySet,
   metricsOf,
-  readEvalQueries,
   writeSummary,
 } from '../../engines/eval/core';
 import { writeEvalReport } from '../../engines/eval/report';
 import { InferenceClient } from '../../engines/rollouts/client';
 import { rolloutTools } from '../../engines/rollouts/sandbox-tools';
 import { activitySignal, heartbeat } from '../../nodes/context';
-import { toActivityFailure } from '../../nodes/failure';
 import type { EvalRunInput } from '../../schemas/eval';
 import { EvaluateParams } from '../../schemas/nodes';
 import type { InferenceEndpoints } from '../../schemas/rollout';
@@ -93,26 +92,15 @@ export async function evalBenchmark(input: EvalBenchmarkInput): Promise<EvalBenc
   const { set, params } = input.plan;
   const client = new InferenceClient(input.inference);
   try {
-    const tools = await rolloutTools({ timeoutMs: 5000, outputMaxChars: 1024 });
-    const out = await evaluateSet({
+    const { evaluated, cached } = await evaluateQuerySet({
       set,
-      queries: await readEvalQueries(set, params.limit),
       policy: input.policy,
       iteration: 0,
       params,
-      deps: { generator: client, ...tools, signal: activitySignal() },
+      deps: { generator: client, ...(await rolloutTools(EVAL_TOOL_LIMITS)), signal: activitySignal() },
       onProgress: heartbeat,
     });
-    return {
-      name: set.name,
-      queries: set.queries,
-      results: out.results.ref,
-      labels: out.labels?.ref ?? null,
-      cached: out.results.cached && (out.labels?.cached ?? true),
-      rows: out.results.ref.rows,
-    };
-  } catch (err) {
-    throw toActivityFailure(err);
+    return { ...evaluated, cached, rows: evaluated.results.rows };
   } finally {
     client.close();
   }
