@@ -1,19 +1,40 @@
-// Final-answer extraction from a model response. Sources in priority order: the last
-// \boxed{…} / \fbox{…}, the last "the answer is …", the GSM8K "#### n" line, and the output of
-// the last code block when the response ends on it. All linear scans (no backtracking regexes
-// over the whole response).
+// Final-answer extraction from a model response, under one of two named policies.
+//
+// strict (rewards): only answers the response marks as final — the last \boxed{…} / \fbox{…},
+//   an explicit "the answer is …" / "Final answer: …" statement, the GSM8K "#### n" line, or the
+//   output of the last code block when the response ends on it. A reward that also took unmarked
+//   text would pay the policy for not marking its answer (and be gameable by listing values).
+// lenient (evaluation, reports): the strict sources first, then the last math expression of the
+//   response ($…$, \(…\), \[…\], $$…$$), then a response that is itself one short expression, then
+//   the last number near the end.
+// Every result says why it was chosen. All scans are linear (no backtracking regexes over the
+// whole response).
+import type { ExtractionPolicy } from '../../schemas/grader';
 import { matchBrace } from './text';
 
-export type AnswerSource = 'boxed' | 'answer_is' | 'gsm8k' | 'code_output' | 'none';
+export { EXTRACTION_POLICIES, type ExtractionPolicy } from '../../schemas/grader';
+
+export type AnswerSource =
+  | 'boxed'
+  | 'answer_is'
+  | 'gsm8k'
+  | 'code_output'
+  | 'last_math'
+  | 'whole_response'
+  | 'last_number'
+  | 'none';
 
 export interface ExtractedAnswer {
   answer: string | null;
   source: AnswerSource;
+  /** Why this answer (or none) was chosen, for people reading a grade. */
+  why: string;
 }
 
 const BOX_COMMANDS = ['\\boxed', '\\fbox'];
 // What may separate boxed answers that together form one answer: "\boxed{2} and \boxed{3}".
-const BOX_JOINER = /^[\s$,.]*(?:and|or|,)?[\s$,]*$/;
+const BOX_JOINER =
+  /^[\s$,.;]*(?:and|or|,|\\text\{\s*(?:and|or)\s*\}|\\(?:quad|qquad|text\{\s*,\s*\}))?[\s$,;]*$/;
 const MAX_JOINED = 16;
 const MAX_JOIN_WINDOW = 2000;
 
@@ -35,7 +56,7 @@ function boxBefore(response: string, end: number, from = 0): { at: number; cmd: 
 }
 
 /** The last boxed answer, joined with boxed answers right before it (a multi-part answer). */
-function lastBoxed(response: string): string | null {
+function lastBoxed(response: string): { answer: string; boxes: number } | null {
   let last = boxBefore(response, response.length);
   if (last === null) return null;
   let first = boxContent(response, last.at, last.cmd);
@@ -58,7 +79,7 @@ function lastBoxed(response: string): string | null {
     parts.unshift(box.content);
     start = prev.at;
   }
-  return parts.join(', ');
+  return { answer: parts.join(', '), boxes: parts.length };
 }
 
 function isEmptyBox(response: string, at: number, cmd: string): boolean {
@@ -82,29 +103,83 @@ function boxContent(response: string, at: number, cmd: string): { content: strin
   return token === '' ? null : { content: token, end: j };
 }
 
-const ANSWER_MARKERS = ['answer is', 'answer:'];
+const ANSWER_MARKERS = ['answer is', 'answer:', 'answer**:', 'answer:**', 'answer**'];
 
-function answerIs(response: string): string | null {
-  const lower = response.toLowerCase();
+function answerIs(response: string): { answer: string; marker: string } | null {
+  // Only the tail can hold the statement that ends a response; bounds the scans below.
+  const tail = response.length > 20_000 ? response.slice(-20_000) : response;
+  const lower = tail.toLowerCase();
   let at = -1;
-  let len = 0;
+  let marker = '';
   for (const m of ANSWER_MARKERS) {
     const i = lower.lastIndexOf(m);
-    if (i > at) {
+    if (i > at || (i === at && m.length > marker.length)) {
       at = i;
-      len = m.length;
+      marker = m;
     }
   }
   if (at < 0) return null;
-  let rest = response.slice(at + len);
+  let rest = tail.slice(at + marker.length);
+  rest = rest.replace(/^[\s:*#]+/, '');
+  // "**Final Answer**\n\n$42$": the statement is on the next non-empty line.
   const nl = rest.indexOf('\n');
   if (nl >= 0) rest = rest.slice(0, nl);
-  rest = rest.replace(/^[\s:*]+/, '');
-  // End of sentence: a period followed by a space or the end ("3.5 cm." keeps 3.5).
-  const stop = rest.search(/\.(?:\s|$)/);
-  if (stop >= 0) rest = rest.slice(0, stop);
+  // End of sentence: a period followed by a space or the end ("3.5 cm." keeps 3.5), outside math.
+  rest = cutSentence(rest);
   rest = rest.replace(/\*+/g, '').trim();
-  return rest === '' ? null : rest;
+  if (rest === '') return null;
+  return { answer: statedValue(rest), marker: marker.replace(/\*+/g, '') };
+}
+
+/** The text up to the first sentence end that is not inside $…$ or \(…\). */
+function cutSentence(s: string): string {
+  let inMath = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && (s[i + 1] === '(' || s[i + 1] === '[')) inMath = true;
+    else if (c === '\\' && (s[i + 1] === ')' || s[i + 1] === ']')) inMath = false;
+    else if (c === '\\') i++;
+    else if (c === '$') inMath = !inMath;
+    else if (c === '.' && !inMath && (i + 1 === s.length || /\s/.test(s[i + 1] as string)))
+      return s.slice(0, i);
+  }
+  return s;
+}
+
+// Words that are not prose inside a stated answer (units, "or"/"and" between values).
+const PROSE_WORD = /(?<![\\a-zA-Z])[a-zA-Z]{3,}/g;
+
+/**
+ * The value a statement gives: "the smallest $k$ is 12" → "12", "we get $x = 5$" → "x = 5".
+ * Statements that are already a value are kept whole (units and words after a value included).
+ */
+function statedValue(phrase: string): string {
+  const outsideMath = stripMath(phrase);
+  const words = outsideMath.match(PROSE_WORD) ?? [];
+  if (words.length < 2) return phrase;
+  const lower = phrase.toLowerCase();
+  let cut = -1;
+  for (const verb of [' is ', ' are ', ' equals ', ' be ', ' was ', ' gives ', ' get ', ' obtain ']) {
+    const i = lower.lastIndexOf(verb);
+    if (i >= 0 && !insideMath(phrase, i) && i + verb.length > cut) cut = i + verb.length;
+  }
+  if (cut > 0) {
+    const after = phrase.slice(cut).trim();
+    if (after !== '') return after;
+  }
+  const math = mathSegments(phrase);
+  const last = math[math.length - 1];
+  return last ? last.content : phrase;
+}
+
+function stripMath(s: string): string {
+  let out = s;
+  for (const m of mathSegments(s).reverse()) out = out.slice(0, m.start) + out.slice(m.end);
+  return out;
+}
+
+function insideMath(s: string, at: number): boolean {
+  return mathSegments(s).some((m) => m.start < at && at < m.end);
 }
 
 function gsm8k(response: string): string | null {
@@ -134,17 +209,203 @@ function codeOutput(response: string): string | null {
   return lines.length > 0 ? (lines[lines.length - 1] as string) : null;
 }
 
-/** The final answer of a response and where it was found; source 'none' when there is none. */
-export function extractAnswer(response: string): ExtractedAnswer {
+interface MathSegment {
+  content: string;
+  start: number;
+  end: number;
+  display: boolean;
+}
+
+const MAX_SEGMENTS = 64;
+
+/**
+ * Math segments of a text in order: $$…$$, \[…\], $…$, \(…\) and equation-like environments.
+ * One linear pass; keeps the last MAX_SEGMENTS. An escaped dollar (\$) is currency, not math.
+ */
+function mathSegments(s: string): MathSegment[] {
+  const out: MathSegment[] = [];
+  const push = (seg: MathSegment) => {
+    out.push(seg);
+    if (out.length > MAX_SEGMENTS) out.shift();
+  };
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '\\') {
+      const n = s[i + 1];
+      if (n === '[' || n === '(') {
+        const close = n === '[' ? '\\]' : '\\)';
+        const end = s.indexOf(close, i + 2);
+        if (end < 0) break;
+        push({ content: s.slice(i + 2, end), start: i, end: end + 2, display: n === '[' });
+        i = end + 2;
+        continue;
+      }
+      if (s.startsWith('\\begin{', i)) {
+        const env = /^\\begin\{(equation\*?|align\*?|gather\*?|displaymath)\}/.exec(s.slice(i, i + 30));
+        if (env) {
+          const closeTag = `\\end{${env[1]}}`;
+          const end = s.indexOf(closeTag, i);
+          if (end < 0) break;
+          push({
+            content: s.slice(i + env[0].length, end),
+            start: i,
+            end: end + closeTag.length,
+            display: true,
+          });
+          i = end + closeTag.length;
+          continue;
+        }
+      }
+      i += 2;
+      continue;
+    }
+    if (c === '$') {
+      const display = s[i + 1] === '$';
+      const from = i + (display ? 2 : 1);
+      const end = closingDollar(s, from, display);
+      if (end < 0) break;
+      push({ content: s.slice(from, end), start: i, end: end + (display ? 2 : 1), display });
+      i = end + (display ? 2 : 1);
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
+function closingDollar(s: string, from: number, display: boolean): number {
+  for (let j = from; j < s.length; j++) {
+    const c = s[j];
+    if (c === '\\') {
+      j++;
+      continue;
+    }
+    if (c !== '$') continue;
+    if (!display) return j;
+    if (s[j + 1] === '$') return j;
+  }
+  return -1;
+}
+
+/**
+ * The last right side of a chain "6 \cdot 7 = 42" or "a = b = 42"; an assignment to a name
+ * ("x = 5", "f(x) = 2x", "(a, b) = (4, 1)") is left for equivalence, which reads both sides.
+ */
+function chainValue(math: string): string {
+  const parts = splitEquals(math);
+  if (parts.length < 2) return math;
+  const lhs = (parts[0] as string).trim();
+  const rhs = (parts[parts.length - 1] as string).trim();
+  if (rhs === '') return math;
+  if (parts.length === 2 && isNamed(lhs)) return math;
+  return rhs;
+}
+
+/** Splits at top-level "=" (not "\leq", "<=", "!=", "\neq"). */
+function splitEquals(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '{' || c === '(' || c === '[') depth++;
+    else if (c === '}' || c === ')' || c === ']') depth--;
+    else if (c === '=' && depth === 0 && !/[<>!:]/.test(s[i - 1] ?? '') && s[i + 1] !== '=') {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts;
+}
+
+/** A left side that names something: no digit-only arithmetic ("x", "f(x)", "AB", "(a, b)"). */
+function isNamed(lhs: string): boolean {
+  const bare = lhs.replace(/\\[a-zA-Z]+/g, '').replace(/[\s{}]/g, '');
+  return /[a-zA-Z]/.test(bare) || /\\(?:angle|overline|frac\{[A-Z])/.test(lhs);
+}
+
+// Math that is a value worth grading: not a lone variable being introduced ("let $x$ be").
+function isValueMath(m: string): boolean {
+  const t = m.trim();
+  if (t === '') return false;
+  if (/^[a-zA-Z]$/.test(t)) return false;
+  // Currency read as math ("$18 a day and $"): prose words inside the dollars.
+  const words = t.replace(/\\text\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
+  return words.filter((w) => !/^(?:and|or)$/.test(w)).length < 2 || /\\[a-zA-Z]/.test(t);
+}
+
+function lastMath(response: string): { answer: string; display: boolean } | null {
+  // The last math of a long response is near its end: bound the scan.
+  const tail = response.length > 20_000 ? response.slice(-20_000) : response;
+  const segs = mathSegments(tail);
+  for (let k = segs.length - 1; k >= 0; k--) {
+    const seg = segs[k] as MathSegment;
+    const content = seg.content.replace(/\\\\\s*$/, '').trim();
+    if (!isValueMath(content)) continue;
+    return { answer: chainValue(content), display: seg.display };
+  }
+  return null;
+}
+
+const MAX_WHOLE = 160;
+
+/** A response that is one short expression ("42", "x = 3", "\frac{1}{2}"), not prose. */
+function wholeResponse(response: string): string | null {
+  const t = response.trim();
+  if (t === '' || t.length > MAX_WHOLE || t.includes('\n')) return null;
+  const words = t.replace(/\\text\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
+  if (words.filter((w) => !/^(?:and|or|sqrt|frac|pi|sin|cos|tan|log|exp)$/i.test(w)).length > 1) return null;
+  return t.replace(/[.。]$/, '');
+}
+
+const NUMBER = /-?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|-?\.\d+/g;
+
+function lastNumber(response: string): string | null {
+  const tail = response.length > 2000 ? response.slice(-2000) : response;
+  const numbers = tail.match(NUMBER);
+  if (!numbers) return null;
+  return (numbers[numbers.length - 1] as string).replace(/,$/, '');
+}
+
+/** The final answer of a response under a policy, where it was found and why. */
+export function extractAnswer(response: string, policy: ExtractionPolicy = 'strict'): ExtractedAnswer {
   const boxed = lastBoxed(response);
-  if (boxed !== null) return { answer: boxed, source: 'boxed' };
+  if (boxed !== null) {
+    const why = boxed.boxes > 1 ? `the last ${boxed.boxes} adjacent \\boxed{} joined` : 'the last \\boxed{}';
+    return { answer: boxed.answer, source: 'boxed', why };
+  }
   const said = answerIs(response);
-  if (said !== null) return { answer: said, source: 'answer_is' };
+  if (said !== null)
+    return { answer: said.answer, source: 'answer_is', why: `stated after "${said.marker}"` };
   const hashes = gsm8k(response);
-  if (hashes !== null) return { answer: hashes, source: 'gsm8k' };
+  if (hashes !== null) return { answer: hashes, source: 'gsm8k', why: 'the #### line' };
   const out = codeOutput(response);
-  if (out !== null) return { answer: out, source: 'code_output' };
-  return { answer: null, source: 'none' };
+  if (out !== null)
+    return { answer: out, source: 'code_output', why: 'the last line of the final output block' };
+  if (policy === 'strict') {
+    return {
+      answer: null,
+      source: 'none',
+      why: 'strict: no box, answer statement, #### line or final output',
+    };
+  }
+  const math = lastMath(response);
+  if (math !== null) {
+    return {
+      answer: math.answer,
+      source: 'last_math',
+      why: `lenient: the last ${math.display ? 'display' : 'inline'} math of the response`,
+    };
+  }
+  const whole = wholeResponse(response);
+  if (whole !== null)
+    return { answer: whole, source: 'whole_response', why: 'lenient: the response is one expression' };
+  const num = lastNumber(response);
+  if (num !== null)
+    return { answer: num, source: 'last_number', why: 'lenient: the last number of the response' };
+  return { answer: null, source: 'none', why: 'lenient: no math and no number in the response' };
 }
 
 /**

@@ -3,15 +3,15 @@ import { extractAnswer, grade } from '../../engines/grader/index';
 
 describe('extractAnswer', () => {
   it('takes the last \\boxed{} with nested braces', () => {
-    expect(extractAnswer('first \\boxed{1}, then $\\boxed{\\frac{\\sqrt{3}}{2}}$.')).toEqual({
+    expect(extractAnswer('first \\boxed{1}, then $\\boxed{\\frac{\\sqrt{3}}{2}}$.')).toMatchObject({
       answer: '\\frac{\\sqrt{3}}{2}',
       source: 'boxed',
     });
   });
 
   it('reads \\fbox and \\boxed without braces', () => {
-    expect(extractAnswer('so \\fbox{12}')).toEqual({ answer: '12', source: 'boxed' });
-    expect(extractAnswer('so $\\boxed 7$')).toEqual({ answer: '7', source: 'boxed' });
+    expect(extractAnswer('so \\fbox{12}')).toMatchObject({ answer: '12', source: 'boxed' });
+    expect(extractAnswer('so $\\boxed 7$')).toMatchObject({ answer: '7', source: 'boxed' });
   });
 
   it('joins boxed answers that stand together, not ones far apart', () => {
@@ -22,12 +22,15 @@ describe('extractAnswer', () => {
   });
 
   it('ignores a truncated box and falls back to later sources', () => {
-    expect(extractAnswer('the answer is 4. Thus \\boxed{4')).toEqual({ answer: '4', source: 'answer_is' });
+    expect(extractAnswer('the answer is 4. Thus \\boxed{4')).toMatchObject({
+      answer: '4',
+      source: 'answer_is',
+    });
     expect(extractAnswer('Thus \\boxed{\\frac{1}{2}').source).toBe('none');
   });
 
   it('reads "the answer is" up to the end of the sentence, keeping decimals', () => {
-    expect(extractAnswer('So the answer is 3.5 cm. Done.')).toEqual({
+    expect(extractAnswer('So the answer is 3.5 cm. Done.')).toMatchObject({
       answer: '3.5 cm',
       source: 'answer_is',
     });
@@ -36,12 +39,12 @@ describe('extractAnswer', () => {
   });
 
   it('reads the GSM8K #### line', () => {
-    expect(extractAnswer('9 * 2 = 18\n#### 18')).toEqual({ answer: '18', source: 'gsm8k' });
+    expect(extractAnswer('9 * 2 = 18\n#### 18')).toMatchObject({ answer: '18', source: 'gsm8k' });
   });
 
   it('reads the last code output only when the response ends on it', () => {
     const code = '```python\nprint(3/4)\n```\n```output\n0.75\n```\n';
-    expect(extractAnswer(code)).toEqual({ answer: '0.75', source: 'code_output' });
+    expect(extractAnswer(code)).toMatchObject({ answer: '0.75', source: 'code_output' });
     expect(extractAnswer(`${code}So we continue reasoning`).source).toBe('none');
     const failed =
       '```python\nprint(x)\n```\n```output\nTraceback (most recent call last):\nNameError: x\n```';
@@ -49,8 +52,11 @@ describe('extractAnswer', () => {
   });
 
   it('reports "none" when there is no answer', () => {
-    expect(extractAnswer('Adding the two cases gives 3 + 4 =')).toEqual({ answer: null, source: 'none' });
-    expect(extractAnswer('')).toEqual({ answer: null, source: 'none' });
+    expect(extractAnswer('Adding the two cases gives 3 + 4 =')).toMatchObject({
+      answer: null,
+      source: 'none',
+    });
+    expect(extractAnswer('')).toMatchObject({ answer: null, source: 'none' });
   });
 
   it('skips an empty trailing box', () => {
@@ -64,7 +70,7 @@ describe('extractAnswer', () => {
 
 describe('grade', () => {
   it('is false with no answer, and reports what it extracted', () => {
-    expect(grade('5', 'no idea')).toEqual({
+    expect(grade('5', 'no idea')).toMatchObject({
       equal: false,
       extracted: null,
       reason: 'no_answer',
