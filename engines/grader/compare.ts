@@ -68,6 +68,21 @@ function single(a: Answer): Answer {
   return a;
 }
 
+/** An expression with no letters outside commands: a number, not a name or a variable. */
+function isConstant(s: string): boolean {
+  return !/[a-zA-Z]/.test(s.replace(/\\[a-zA-Z]+/g, '')) && /\d/.test(s);
+}
+
+/** A list whose every item equals the gold ("\frac12 \text{ or } 0.5", "2, 2" for a double root). */
+function sameValueList(g: Answer, p: Answer, budget: Budget): Verdict | null {
+  if (p.kind !== 'list' || p.items.length < 2 || g.kind === 'list' || g.kind === 'set') return null;
+  const v = all(
+    p.items.map((x) => () => compareAnswers(g, x, budget)),
+    'same_value',
+  );
+  return v.equal === true ? v : null;
+}
+
 function scalarText(a: Answer): string | null {
   return a.kind === 'scalar' ? a.text : null;
 }
@@ -101,9 +116,19 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
       if (gr === null || pr === null) return F('equation');
       return compareEquations({ lhs: g.lhs, rhs: gr }, { lhs: p.lhs, rhs: pr }, budget);
     }
-    if (g.kind === 'equation') return g.assignment ? compareAnswers(g.rhs, p, budget) : F('equation');
-    if (p.kind === 'equation') return p.assignment ? compareAnswers(g, p.rhs, budget) : F('equation');
+    if (g.kind === 'equation') {
+      if (g.assignment) return compareAnswers(g.rhs, p, budget);
+      return isConstant(g.lhs) ? compareAnswers(parseAnswer(g.lhs), p, budget) : F('equation');
+    }
+    // "\frac34 = 0.75": a value and its decimal; the exact value (the left side) decides.
+    if (p.kind === 'equation' && !p.labelled && isConstant(p.lhs))
+      return compareAnswers(g, parseAnswer(p.lhs), budget);
+    // A labelled prediction ("PQ = 3", "\frac{XY}{YZ} = \frac13") against a bare gold: its value.
+    if (p.kind === 'equation') return p.labelled ? compareAnswers(g, p.rhs, budget) : F('equation');
   }
+
+  const repeated = sameValueList(g, p, budget);
+  if (repeated) return repeated;
 
   switch (g.kind) {
     case 'scalar':
@@ -131,11 +156,14 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
           return { equal: null, reason: 'too_many' };
         return unordered(g.items, p.items, budget, g.kind);
       }
-      if (p.kind === 'union') return F('shape');
+      // "x < -2 or x > 3" against a union of intervals.
+      if (p.kind === 'union')
+        return g.kind === 'list' ? unordered(g.items, p.parts, budget, 'union') : F('shape');
       // A single gold element against a scalar was unwrapped by single(); here sizes differ.
       return F(g.kind);
     }
     case 'union': {
+      if (p.kind === 'list') return unordered(g.parts, p.items, budget, 'union');
       if (p.kind !== 'union') return F('union');
       return unordered(g.parts, p.parts, budget, 'union');
     }

@@ -265,7 +265,13 @@ function mathSegments(s: string): MathSegment[] {
       const from = i + (display ? 2 : 1);
       const end = closingDollar(s, from, display);
       if (end < 0) break;
-      push({ content: s.slice(from, end), start: i, end: end + (display ? 2 : 1), display });
+      const content = s.slice(from, end);
+      // "$18 a day and $20": the first dollar is currency; resume right after it.
+      if (!display && isCurrency(content)) {
+        i++;
+        continue;
+      }
+      push({ content, start: i, end: end + (display ? 2 : 1), display });
       i = end + (display ? 2 : 1);
       continue;
     }
@@ -326,17 +332,31 @@ function isNamed(lhs: string): boolean {
   return /[a-zA-Z]/.test(bare) || /\\(?:angle|overline|frac\{[A-Z])/.test(lhs);
 }
 
+// Words that may stand in math without a backslash.
+const MATH_WORDS =
+  /^(?:and|or|sin|cos|tan|cot|sec|csc|log|exp|max|min|gcd|lcm|mod|det|lim|arcsin|arccos|arctan)$/i;
+
+function proseWords(m: string): number {
+  const words = m.replace(/\\(?:text|mbox|mathrm|textbf)\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
+  return words.filter((w) => !MATH_WORDS.test(w)).length;
+}
+
+/** "$18 a day and $": a price, not math (a number first, then prose). */
+function isCurrency(content: string): boolean {
+  return /^\s*\d/.test(content) && proseWords(content) > 0;
+}
+
 // Math that is a value worth grading: not a lone variable being introduced ("let $x$ be").
 function isValueMath(m: string): boolean {
   const t = m.trim();
-  if (t === '') return false;
-  if (/^[a-zA-Z]$/.test(t)) return false;
-  // Currency read as math ("$18 a day and $"): prose words inside the dollars.
-  const words = t.replace(/\\text\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
-  return words.filter((w) => !/^(?:and|or)$/.test(w)).length < 2 || /\\[a-zA-Z]/.test(t);
+  if (t === '' || /^[a-zA-Z]$/.test(t)) return false;
+  return proseWords(t) === 0;
 }
 
-function lastMath(response: string): { answer: string; display: boolean } | null {
+// What may separate math segments that together state one answer: "$x=2$ and $x=5$".
+const MATH_JOINER = /^[\s,;]*(?:and|or|,)?[\s,]*$/;
+
+function lastMath(response: string): { answer: string; display: boolean; joined: number } | null {
   // The last math of a long response is near its end: bound the scan.
   const tail = response.length > 20_000 ? response.slice(-20_000) : response;
   const segs = mathSegments(tail);
@@ -344,7 +364,17 @@ function lastMath(response: string): { answer: string; display: boolean } | null
     const seg = segs[k] as MathSegment;
     const content = seg.content.replace(/\\\\\s*$/, '').trim();
     if (!isValueMath(content)) continue;
-    return { answer: chainValue(content), display: seg.display };
+    const parts = [chainValue(content)];
+    // Inline values listed together ("$x = 2$ and $x = 5$") form one answer.
+    for (let j = k - 1; j >= 0 && !seg.display; j--) {
+      const prev = segs[j] as MathSegment;
+      const next = segs[j + 1] as MathSegment;
+      const between = tail.slice(prev.end, next.start);
+      if (prev.display || between.length > 12 || !MATH_JOINER.test(between)) break;
+      if (!isValueMath(prev.content)) break;
+      parts.unshift(chainValue(prev.content.trim()));
+    }
+    return { answer: parts.join(', '), display: seg.display, joined: parts.length };
   }
   return null;
 }
@@ -355,8 +385,7 @@ const MAX_WHOLE = 160;
 function wholeResponse(response: string): string | null {
   const t = response.trim();
   if (t === '' || t.length > MAX_WHOLE || t.includes('\n')) return null;
-  const words = t.replace(/\\text\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
-  if (words.filter((w) => !/^(?:and|or|sqrt|frac|pi|sin|cos|tan|log|exp)$/i.test(w)).length > 1) return null;
+  if (proseWords(t) > 1) return null;
   return t.replace(/[.。]$/, '');
 }
 
@@ -396,7 +425,10 @@ export function extractAnswer(response: string, policy: ExtractionPolicy = 'stri
     return {
       answer: math.answer,
       source: 'last_math',
-      why: `lenient: the last ${math.display ? 'display' : 'inline'} math of the response`,
+      why:
+        math.joined > 1
+          ? `lenient: the last ${math.joined} inline math values, listed together`
+          : `lenient: the last ${math.display ? 'display' : 'inline'} math of the response`,
     };
   }
   const whole = wholeResponse(response);

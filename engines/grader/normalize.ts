@@ -20,6 +20,13 @@ const UNICODE: Array<[RegExp, string]> = [
   [/\u2229/g, '\\cap '],
   [/\u2208/g, '\\in '],
   [/\u2205/g, '\\emptyset '],
+  [/\u2248/g, '\\approx '],
+  [/\u00B2/g, '^2'],
+  [/\u00B3/g, '^3'],
+  [/\u2213/g, '\\mp '],
+  [/\u00B1/g, '\\pm '],
+  [/\u20AC/g, ' euros'],
+  [/\u00A3/g, ' pounds'],
   [/[\u00A0\u2009\u202F\u2002\u2003]/g, ' '],
   [/\uFF0C/g, ','],
 ];
@@ -63,7 +70,8 @@ function rewriteCommands(s: string): string {
       let k = j;
       while (s[k] === ' ') k++;
       if (name && s[k] === '{' && (TEXT_COMMANDS.includes(name) || STYLE_COMMANDS.includes(name))) {
-        if (TEXT_COMMANDS.includes(name)) {
+        // A style command around a word ("\textbf{meters}") is a unit or prose, like \text.
+        if (TEXT_COMMANDS.includes(name) || isWordGroup(s, k)) {
           out += '\\text{';
           closers.push('}');
         } else {
@@ -89,6 +97,65 @@ function rewriteCommands(s: string): string {
     } else if (c === '}') {
       out += closers.pop() ?? '}';
     } else out += c;
+  }
+  return out;
+}
+
+function isWordGroup(s: string, open: number): boolean {
+  // A short look ahead only: this runs once per style command on untrusted text.
+  const close = s.indexOf('}', open);
+  return close > open + 2 && close - open < 40 && /^\s*[a-zA-Z][a-zA-Z.\s]*$/.test(s.slice(open + 1, close));
+}
+
+// Commands whose arguments may be written without braces in TeX: \frac34, \sqrt5, \frac{\sqrt3}2.
+const SHORTHAND_ARGS: Record<string, number> = { frac: 2, sqrt: 1, binom: 2 };
+const SHORTHAND = /\\(?:frac|sqrt|binom)(?![a-zA-Z])/;
+
+/** Braces every unbraced argument of \frac, \sqrt and \binom (one token each, as TeX reads them). */
+function braceArguments(s: string, depth = 0): string {
+  if (!SHORTHAND.test(s) || depth > 64) return s;
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i] as string;
+    if (c !== '\\') {
+      out += c;
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < s.length && /[a-zA-Z]/.test(s[j] as string)) j++;
+    if (j === i + 1) j = Math.min(s.length, i + 2);
+    const name = s.slice(i + 1, j);
+    const n = SHORTHAND_ARGS[name];
+    out += s.slice(i, j);
+    i = j;
+    if (n === undefined) continue;
+    if (name === 'sqrt' && s[i] === '[') {
+      const close = s.indexOf(']', i);
+      if (close < 0) continue;
+      out += s.slice(i, close + 1);
+      i = close + 1;
+    }
+    for (let a = 0; a < n; a++) {
+      let k = i;
+      while (s[k] === ' ') k++;
+      if (k >= s.length) break;
+      if (s[k] === '{') {
+        const e = matchBrace(s, k);
+        if (e < 0) break;
+        out += `{${braceArguments(s.slice(k + 1, e), depth + 1)}}`;
+        i = e + 1;
+        continue;
+      }
+      let end = k + 1;
+      if (s[k] === '\\') {
+        while (end < s.length && /[a-zA-Z]/.test(s[end] as string)) end++;
+        if (end === k + 1) end = Math.min(s.length, k + 2);
+      }
+      out += `{${s.slice(k, end)}}`;
+      i = end;
+    }
   }
   return out;
 }
@@ -159,6 +226,7 @@ export function normalize(raw: string): string {
   s = s.replace(/\\(?:left|right)\.\s*/g, ' ');
   s = s.replace(SIZING, '');
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac').replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom');
+  s = braceArguments(s);
   // Thousands separators written as ",\!" or "{,}" in LaTeX.
   s = s.replace(/,\s*\\!\s*/g, ',').replace(/\{,\}/g, ',');
   s = s.replace(/\\!/g, '');

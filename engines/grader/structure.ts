@@ -2,7 +2,7 @@
 // intervals, matrix, or equation whose parts are themselves answers. Comparison (compare.ts)
 // walks two shapes side by side and sends scalars to scalar.ts.
 import { parseNumber } from './number';
-import { outerGroup, splitTopLevel } from './text';
+import { matchBrace, outerGroup, splitTopLevel } from './text';
 
 export type Answer =
   | { kind: 'scalar'; text: string }
@@ -13,19 +13,61 @@ export type Answer =
   | { kind: 'list'; items: Answer[] }
   | { kind: 'union'; parts: Answer[] }
   | { kind: 'matrix'; rows: Answer[][] }
-  /** lhs = rhs; assignment when lhs is a name (x, f(x), a_1, \theta). */
-  | { kind: 'equation'; lhs: string; rhs: Answer; assignment: boolean };
+  /**
+   * lhs = rhs; assignment when lhs is a name (x, f(x), a_1, \theta, (a, b)); labelled when lhs
+   * only names what the value is (PQ, A:B, \frac{XY}{YZ}, x + y, f(3)): a prediction so written
+   * is compared by its value against a bare gold.
+   */
+  | { kind: 'equation'; lhs: string; rhs: Answer; assignment: boolean; labelled: boolean };
 
 const MAX_DEPTH = 6;
 export const MAX_ITEMS = 64;
 
 const NAME = /^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[a-zA-Z0-9\\ ]+\}?|'+)?$/;
-const FUNCTION_NAME = /^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*\([^()]*\)$/;
+const FUNCTION_NAME = /^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?(?:\^\{?-1\}?|'+)?\s*\([^()]*\)$/;
 
 export function isName(s: string): boolean {
   const t = s.trim();
   if (t.startsWith('\\') && /^\\(?:pi|infty|emptyset)$/.test(t)) return false;
-  return NAME.test(t) || FUNCTION_NAME.test(t);
+  if (NAME.test(t) || FUNCTION_NAME.test(t)) return true;
+  // A tuple of names: "(a, b) = (4, 1)".
+  const group = outerGroup(t);
+  if (!group || group.open !== '(') return false;
+  const names = splitTopLevel(group.inner, [',']);
+  return names.length > 1 && names.every((n) => NAME.test(n.trim()));
+}
+
+const CALL = /^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*\([^()]*\)$/;
+
+/**
+ * A left side that names the quantity rather than computing it: letters, commands and
+ * subscripts with no number outside a subscript or a call ("PQ", "A:B", "\frac{XY}{YZ}",
+ * "m\angle ABC", "x + y", "a_1 + a_2", "f(3)"). "2x" or "x^2" compute something.
+ */
+export function isLabel(s: string): boolean {
+  const t = s.trim();
+  if (t === '' || t.length > 80) return false;
+  if (isName(t) || CALL.test(t)) return true;
+  const bare = t
+    .replace(/_\{[^{}]*\}/g, '')
+    .replace(
+      /\\(?:frac|angle|overline|measuredangle|triangle|widehat|overarc|text|operatorname)(?![a-zA-Z])/g,
+      '',
+    )
+    .replace(/\\[a-zA-Z]+/g, 'a');
+  return /[a-zA-Z]/.test(bare) && !/[0-9=<>|]/.test(bare) && !/\^/.test(bare);
+}
+
+/** "x = \frac13 \approx 0.33" → "x = \frac13"; "\approx 0.33" → "0.33": the exact value decides. */
+function dropApproximation(s: string): string {
+  if (!s.includes('\\approx')) return s;
+  const parts = splitTopLevel(s, ['\\approx']).map((p) => p.trim());
+  if (parts.length < 2) return s;
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (first === '') return last;
+  if (isName(first)) return `${first} = ${last}`;
+  return first;
 }
 
 const MATRIX_RE = /^\\begin\{([pbB]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$/s;
@@ -43,15 +85,50 @@ function parseMatrix(s: string, depth: number): Answer | null {
 }
 
 const RELATION_SPLIT = /(\\leq|\\geq|<|>)/;
+const FLIP: Record<string, string> = { '<': '>', '>': '<', '\\leq': '\\geq', '\\geq': '\\leq' };
+
+/** "-y", "2x", "-3t": the variable times a numeric coefficient other than 1. */
+function scaledName(t: string): { name: string; coef: string; negative: boolean } | null {
+  const m = /^(-)?\s*(\d+(?:\.\d+)?)?\s*\\?(?:cdot)?\s*([a-zA-Z]|\\[a-zA-Z]+)$/.exec(t);
+  if (!m || (m[1] === undefined && m[2] === undefined) || !isName(m[3] as string)) return null;
+  return { name: m[3] as string, coef: m[2] ?? '1', negative: m[1] === '-' };
+}
+
+/** Divides every other term of a relation by the variable's coefficient (flipping for a negative one). */
+function solveForName(
+  terms: string[],
+  ops: string[],
+  varAt: number,
+): { terms: string[]; ops: string[] } | null {
+  const scaled = scaledName(terms[varAt] as string);
+  if (scaled === null) return null;
+  const { coef, negative } = scaled;
+  const divide = (t: string) => {
+    const q = coef === '1' ? `(${t})` : `\\frac{${t}}{${coef}}`;
+    return negative ? `-${q}` : q;
+  };
+  return {
+    terms: terms.map((t, i) => (i === varAt ? scaled.name : divide(t))),
+    ops: negative ? ops.map((o) => FLIP[o] as string) : ops,
+  };
+}
 
 /** "a < x \leq b", "x > 2", "\{x | x \geq 1\}" → an interval over the one variable. */
 function parseInequality(s: string): Answer | null {
   const pieces = s.split(RELATION_SPLIT).map((p) => p.trim());
   if (pieces.length !== 3 && pieces.length !== 5) return null;
-  const terms = pieces.filter((_, i) => i % 2 === 0);
-  const ops = pieces.filter((_, i) => i % 2 === 1);
-  const varAt = terms.findIndex((t) => isName(t));
-  if (varAt < 0 || terms.some((t, i) => i !== varAt && (t === '' || isName(t)))) return null;
+  let terms = pieces.filter((_, i) => i % 2 === 0);
+  let ops = pieces.filter((_, i) => i % 2 === 1);
+  let varAt = terms.findIndex((t) => isName(t));
+  if (varAt < 0) {
+    // "-y < -3" is "y > 3".
+    varAt = terms.findIndex((t) => scaledName(t) !== null);
+    if (varAt < 0) return null;
+    const solved = solveForName(terms, ops, varAt);
+    if (solved === null) return null;
+    ({ terms, ops } = solved);
+  }
+  if (terms.some((t, i) => i !== varAt && (t === '' || isName(t)))) return null;
   // Orient every relation as "left < right".
   const less = ops.every((o) => o === '<' || o === '\\leq');
   const greater = ops.every((o) => o === '>' || o === '\\geq');
@@ -139,19 +216,35 @@ export function parseAnswer(input: string, depth = 0): Answer {
         lhs: first.lhs,
         rhs: { kind: 'list', items: flattenLists([first.rhs, ...rest]) },
         assignment: true,
+        labelled: true,
       };
     }
     return { kind: 'list', items: flattenLists(parsed) };
   }
 
+  const exact = dropApproximation(s);
+  if (exact !== s) return parseAnswer(exact, depth + 1);
   const eq = splitTopLevel(s, ['=']);
   if (eq.length > 1) {
     const lhs = (eq[0] as string).trim();
     const rhs = (eq[eq.length - 1] as string).trim();
     if (lhs !== '' && rhs !== '') {
-      return { kind: 'equation', lhs, rhs: parseAnswer(rhs, depth + 1), assignment: isName(lhs) };
+      return {
+        kind: 'equation',
+        lhs,
+        rhs: parseAnswer(rhs, depth + 1),
+        assignment: isName(lhs),
+        labelled: isLabel(lhs),
+      };
     }
     return scalar;
+  }
+
+  // "{2, 5}": a set written with TeX's grouping braces.
+  if (s.startsWith('{') && matchBrace(s, 0) === s.length - 1) {
+    const inner = s.slice(1, -1);
+    if (splitTopLevel(inner, [',']).length > 1) return parseAnswer(`\\{${inner}\\}`, depth + 1);
+    return parseAnswer(inner, depth + 1);
   }
 
   const group = outerGroup(s);
