@@ -32,7 +32,7 @@ export function isName(s: string): boolean {
   if (NAME.test(t) || FUNCTION_NAME.test(t)) return true;
   // A tuple of names: "(a, b) = (4, 1)".
   const group = outerGroup(t);
-  if (!group || group.open !== '(') return false;
+  if (group?.open !== '(') return false;
   const names = splitTopLevel(group.inner, [',']);
   return names.length > 1 && names.every((n) => NAME.test(n.trim()));
 }
