@@ -89,6 +89,7 @@ const FLIP: Record<string, string> = { '<': '>', '>': '<', '\\leq': '\\geq', '\\
 
 /** "-y", "2x", "-3t": the variable times a numeric coefficient other than 1. */
 function scaledName(t: string): { name: string; coef: string; negative: boolean } | null {
+  if (t.length > 40) return null;
   const m = /^(-)?\s*(\d+(?:\.\d+)?)?\s*\\?(?:cdot)?\s*([a-zA-Z]|\\[a-zA-Z]+)$/.exec(t);
   if (!m || (m[1] === undefined && m[2] === undefined) || !isName(m[3] as string)) return null;
   return { name: m[3] as string, coef: m[2] ?? '1', negative: m[1] === '-' };
