@@ -7,3 +7,12 @@ export function positiveInt(name: string): (raw: string) => number {
     return n;
   };
 }
+
+/** One of `allowed`, else an error naming the option and the allowed values. */
+export function oneOf<T extends string>(name: string, allowed: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(allowed as readonly string[]).includes(raw))
+      throw new Error(`--${name} must be one of ${allowed.join(', ')}, got ${raw}`);
+    return raw as T;
+  };
+}

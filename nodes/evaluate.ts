@@ -49,7 +49,7 @@ export const evaluate = defineNode({
   async produce({ req, heartbeat, signal }) {
     const client = new InferenceClient(req.inference);
     try {
-      const tools = await rolloutTools(EVAL_TOOL_LIMITS);
+      const tools = await rolloutTools({ ...EVAL_TOOL_LIMITS, extraction: req.params.extraction });
       const sets: EvaluatedSet[] = [];
       for (const set of req.eval) {
         const { evaluated } = await evaluateQuerySet({

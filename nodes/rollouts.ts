@@ -24,7 +24,7 @@ type Params = z.output<typeof RolloutsParams>;
 
 /** The engine's parameters: the seed filled in, the prompt as resolved (the key names the exact format). */
 function engineParams(req: NodeRequest<Params>) {
-  const { shard_size: _s, code_timeout_s: _c, ...rest } = req.params;
+  const { shard_size: _s, code_timeout_s: _c, extraction: _e, ...rest } = req.params;
   return {
     ...rest,
     seed: rest.seed ?? nodeSeed(req),
@@ -47,6 +47,8 @@ export const rollouts = defineNode({
       ...engineParams(req),
       shard_size: req.params.shard_size,
       code_timeout_s: req.params.code_timeout_s,
+      // The reward is part of the output: another extraction policy is another dataset.
+      extraction: req.params.extraction,
       iteration: req.iteration,
     },
     inputs: { queries: req.train, policy: policyInput(req) },
@@ -63,6 +65,7 @@ export const rollouts = defineNode({
       const tools = await rolloutTools({
         timeoutMs: req.params.code_timeout_s * 1000,
         outputMaxChars: params.tool_output_max_chars,
+        extraction: req.params.extraction,
       });
       const written = await sharded({
         items: queries,

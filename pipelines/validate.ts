@@ -80,7 +80,14 @@ export function validateSpec(raw: unknown, opts: ValidateOptions = {}): Resolved
     const prompted = 'prompted' in kind && kind.prompted && spec.prompt !== undefined;
     const base = prompted ? { prompt: spec.prompt } : {};
     const params = kind.params.safeParse({ ...base, ...(spec.defaults[n.uses] ?? {}), ...n.with });
-    if (!params.success) issues.push(...zodIssues(params.error, ['iteration', 'nodes', i, 'with']));
+    if (!params.success)
+      // The path counts nodes; the message names the node, since a default can fail several.
+      issues.push(
+        ...zodIssues(params.error, ['iteration', 'nodes', i, 'with']).map((x) => ({
+          ...x,
+          message: `node '${n.id}' (${n.uses}): ${x.message}`,
+        })),
+      );
     const prompt = params.success ? (params.data as { prompt?: PromptSpec }).prompt : undefined;
     if ('bootstrap' in spec.policy && resolvePrompt(prompt).format === 'chat') {
       // A bootstrapped policy learns from raw-text demonstrations: a chat prompt would not be its prompt.

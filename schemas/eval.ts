@@ -1,4 +1,5 @@
 // What an evaluation of one checkpoint takes: the evalRun workflow's input (also the nightly one's).
+import type { ExtractionPolicy } from './grader';
 import type { PromptSpecInput } from './prompt';
 
 export interface EvalRunInput {
@@ -17,6 +18,11 @@ export interface EvalRunInput {
   max_rounds?: number;
   /** The prompt format (preset, format, system, stop); default raw. A bad preset fails evalPrepare. */
   prompt?: PromptSpecInput;
+  /**
+   * Which answers count as a response's final one (docs/grader.md). Default lenient, as the evaluate
+   * node's: an evaluation asks whether the model solved the problem, and nothing is trained on it.
+   */
+  extraction?: ExtractionPolicy;
   /** The tiny world's eval set (default pipelines/tiny.yaml's: seed 3, 100 per family). */
   tiny_world?: { seed?: number; per_family?: number };
   /** Default: the Python worker's embedded server. External servers load the checkpoint first unless reload is false. */

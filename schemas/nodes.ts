@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BehaviorParams as BehaviorWire } from './behavior';
 import { EstimateParams as EmEstimateParams, SynthesizeParams as EmSynthesizeParams } from './em';
+import { ExtractionPolicy } from './grader';
 import { UpdateHyper } from './policy';
 import { PromptSpec } from './prompt';
 import { PromptTemplates, RolloutParams } from './rollout';
@@ -13,6 +14,12 @@ export const RolloutsParams = RolloutParams.extend({
   shard_size: z.number().int().min(1).default(64),
   /** Wall limit of one code execution (the authors': 5 s). */
   code_timeout_s: z.number().positive().max(60).default(5),
+  /**
+   * Which answers the reward takes as the response's final one (docs/grader.md). Default strict: only
+   * answers the response marks as final (boxed, an answer statement, `#### n`, the final code output);
+   * a reward that also took the last number would pay the policy for not marking its answer.
+   */
+  extraction: ExtractionPolicy.default('strict'),
 }).strict();
 
 // The E-step's parameters live with their functions; the run's seed is added by the workflow.
@@ -48,6 +55,13 @@ export const EvaluateParams = z
     templates: PromptTemplates.prefault({}),
     /** The same prompt format as the rollouts' (a spec-level `prompt` sets both). */
     prompt: PromptSpec.optional(),
+    /**
+     * Which answers count as a response's final one when it is graded (docs/grader.md). Default
+     * lenient: an evaluation measures whether the model solved the problem, so an unmarked final
+     * answer (the last math expression, the last number) counts; nothing is trained on these grades.
+     * The selection samples are graded the same way.
+     */
+    extraction: ExtractionPolicy.default('lenient'),
   })
   .strict()
   .refine((p) => p.selection_labels === 0 || p.modes.includes('auto'), {

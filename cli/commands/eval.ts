@@ -4,13 +4,14 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { metricsTables } from '../../engines/eval/table';
+import { EXTRACTION_POLICIES, type ExtractionPolicy } from '../../schemas/grader';
 import type { EvalProgress } from '../../schemas/progress';
 import type { PromptPresetName } from '../../schemas/prompt';
 import { TASK_QUEUES } from '../../schemas/queues';
 import { LATEST_PREFIX } from '../../services/eval/checkpoint';
 import type { EvalRunInput, EvalRunResult } from '../../workflows/eval-run';
 import { withClient } from '../client';
-import { positiveInt } from '../options';
+import { oneOf, positiveInt } from '../options';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MODES = ['cot', 'code', 'auto'] as const;
@@ -26,7 +27,17 @@ export interface EvalOptions {
   perFamily?: number;
   /** A prompt preset (schemas/prompt.ts), e.g. qwen25_math. */
   prompt?: string;
+  /** The grader's extraction policy (absent: the evaluation's default, lenient). */
+  extraction?: ExtractionPolicy;
 }
+
+/** The `--extraction` option of `autocode eval` and `autocode schedule create`. */
+export const EXTRACTION_OPTION = {
+  flags: '--extraction <policy>',
+  description:
+    "how a response's final answer is found: lenient (default: an unmarked last expression or number counts) or strict (only marked answers, as the rollouts' reward)",
+  parse: oneOf('extraction', EXTRACTION_POLICIES),
+} as const;
 
 const list = (values: readonly string[]) =>
   values
@@ -61,6 +72,7 @@ export function evalInput(checkpoint: string | undefined, o: EvalOptions, cwd = 
   if (o.maxRounds !== undefined) input.max_rounds = o.maxRounds;
   if (o.perFamily !== undefined) input.tiny_world = { per_family: o.perFamily };
   if (o.prompt !== undefined) input.prompt = { preset: o.prompt as PromptPresetName };
+  if (o.extraction !== undefined) input.extraction = o.extraction;
   return input;
 }
 
@@ -148,6 +160,7 @@ export function register(program: Command): void {
     .option('--max-tokens <n>', 'token budget per response', positiveInt('max-tokens'))
     .option('--max-rounds <n>', 'code rounds per response', positiveInt('max-rounds'))
     .option('--per-family <n>', 'tiny_world queries per family (default 100)', positiveInt('per-family'))
+    .option(EXTRACTION_OPTION.flags, EXTRACTION_OPTION.description, EXTRACTION_OPTION.parse)
     .option('--id <evalId>', 'evaluation id (default eval-<timestamp>)')
     .option('-d, --detach', 'start and return', false)
     .action(async (checkpoint: string | undefined, o: EvalOptions & { id?: string; detach: boolean }) => {

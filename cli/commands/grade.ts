@@ -1,21 +1,40 @@
 // `autocode grade`: grades JSON lines from stdin. Each line is {"gold": …, "pred": …} (a final
-// answer) or {"gold": …, "response": …} (a full response: the answer is extracted first); each
-// output line is {"equal": true|false|null, "extracted": …, "reason": …}. Blank lines are
+// answer) or {"gold": …, "response": …} (a full response: the answer is extracted first, under the
+// --extraction policy); each output line is {"equal": true|false|null, "extracted": …, "reason": …},
+// plus "source" and "why" (where the answer came from, and why) for a response. Blank lines are
 // skipped; a line that is not valid input gets equal null with the reason naming the field, and
 // the exit code is 1.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { DEFAULT_TIMEOUT_MS, grade, isEquivalent } from '../../engines/grader/index';
-import { positiveInt } from '../options';
+import {
+  type AnswerSource,
+  DEFAULT_TIMEOUT_MS,
+  EXTRACTION_POLICIES,
+  type ExtractionPolicy,
+  grade,
+  isEquivalent,
+} from '../../engines/grader/index';
+import { oneOf, positiveInt } from '../options';
 
 export interface GradeOutput {
   equal: boolean | null;
   extracted: string | null;
   reason: string;
+  /** For a response: where the answer came from, and why it was chosen (or why none was). */
+  source?: AnswerSource;
+  why?: string;
 }
+
+/**
+ * The command grades for people evaluating outputs, so its default extraction is lenient (an
+ * unmarked final answer counts); strict is what the rollouts' reward uses.
+ */
+export const CLI_EXTRACTION: ExtractionPolicy = 'lenient';
 
 export interface GradeCommandOptions {
   timeoutMs?: number;
+  /** Default lenient (CLI_EXTRACTION). */
+  extraction?: ExtractionPolicy;
 }
 
 /** Gold answers come as strings, numbers (AMC) or lists of alternatives joined (OlympiadBench). */
@@ -53,8 +72,8 @@ export function gradeLine(line: string, lineNo: number, opts: GradeCommandOption
   }
   if ('response' in rec) {
     if (typeof rec.response !== 'string') return invalid(lineNo, '"response" must be a string');
-    const r = grade(gold, rec.response, timeout);
-    return { equal: r.equal, extracted: r.extracted, reason: r.reason };
+    const r = grade(gold, rec.response, { ...timeout, extraction: opts.extraction ?? CLI_EXTRACTION });
+    return { equal: r.equal, extracted: r.extracted, reason: r.reason, source: r.source, why: r.why };
   }
   return invalid(lineNo, 'missing "pred" or "response"');
 }
@@ -86,7 +105,12 @@ export function register(program: Command): void {
   program
     .command('grade')
     .description(
-      'grade JSON lines {"gold", "pred"|"response"} from stdin; prints {"equal", "extracted", "reason"} per line',
+      'grade JSON lines {"gold", "pred"|"response"} from stdin; prints {"equal", "extracted", "reason"} per line, and "source" and "why" for a response',
+    )
+    .option(
+      '--extraction <policy>',
+      `how a response's final answer is found: lenient (default: this command grades for people evaluating outputs, so an unmarked last expression or number counts) or strict (the rollouts' reward: only boxed, "the answer is", #### and final code output)`,
+      oneOf('extraction', EXTRACTION_POLICIES),
     )
     .option(
       '--timeout-ms <ms>',

@@ -3,6 +3,7 @@
 // it with the previous night and marks regressions.
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { ExtractionPolicy } from '../../schemas/grader';
 import { DEFAULT_REGRESSION_THRESHOLD } from '../../schemas/nightly';
 import { TASK_QUEUES } from '../../schemas/queues';
 import { benchmarkSources } from '../../services/eval/benchmarks';
@@ -11,7 +12,7 @@ import { readHistory } from '../../services/nightly/history';
 import type { NightlyEvalInput, NightlyEvalResult } from '../../workflows/nightly-eval';
 import { withClient } from '../client';
 import { type CalendarOptions, checkName, ScheduleSpecError, scheduleSpec } from '../schedule-spec';
-import { evalInput } from './eval';
+import { EXTRACTION_OPTION, evalInput } from './eval';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PREFIX = 'nightly-';
@@ -35,6 +36,8 @@ export interface CreateOptions extends CalendarOptions {
   /** The model name those servers serve. */
   model?: string;
   maxConcurrency?: number;
+  /** The grader's extraction policy (absent: lenient, the evaluation's default). */
+  extraction?: ExtractionPolicy;
 }
 
 /** The workflow input the schedule starts each night; every field checked before anything is created. */
@@ -51,6 +54,7 @@ export function nightlyInput(name: string, o: CreateOptions): NightlyEvalInput {
     limit: o.limit,
     selectionLabels: o.selectionLabels,
     perFamily: o.perFamily,
+    extraction: o.extraction,
   });
   if (o.endpoints !== undefined) {
     const urls = o.endpoints
@@ -222,6 +226,7 @@ export function register(program: Command): void {
     .option('--cron <expr>', 'a cron expression instead of --at/--days')
     .option('--catchup <duration>', 'run nights missed during downtime up to this far back', '1 day')
     .option('--per-family <n>', 'tiny_world queries per family (default 100)', num)
+    .option(EXTRACTION_OPTION.flags, EXTRACTION_OPTION.description, EXTRACTION_OPTION.parse)
     .option(
       '--endpoints <urls>',
       'external inference servers that load each checkpoint (default: the embedded server)',

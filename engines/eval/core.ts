@@ -44,6 +44,7 @@ export interface EvalSetJob {
   /** Recorded in selection rollout rows (the run's iteration; 0 outside a run). */
   iteration: number;
   params: EvaluateParams;
+  /** Its reward grades under `params.extraction` (rolloutTools), the policy the results are keyed by. */
   deps: RolloutDeps;
   /** Shard progress of the set's work (the calling activity heartbeats it). */
   onProgress?(progress: ShardProgress): void;
@@ -90,7 +91,13 @@ function sampledSet(
     // Resolved (preset expanded), so the content key names the exact format, system and stops.
     ...(params.prompt ? { prompt: resolvePrompt(params.prompt) } : {}),
   };
-  const keyParams = { ...rolloutParams, limit: params.limit ?? null, benchmark: set.name };
+  // The grades are part of the results: another extraction policy is another dataset.
+  const keyParams = {
+    ...rolloutParams,
+    limit: params.limit ?? null,
+    benchmark: set.name,
+    extraction: params.extraction,
+  };
   const inputs = { queries: set.queries, policy: policyInput(job.policy) };
   return runSharded({
     kind: out.kind,

@@ -22,12 +22,21 @@ export function executorFrom<R>(
   return { execute: async (code) => ({ text: format(await pool.run(code), maxChars) }) };
 }
 
-/** Adapts the grader's `grade(gold, response)` to a RewardFn (undecidable counts as wrong). */
-export function rewardFrom(
-  grade: (gold: string, response: string) => { equal: boolean | null; extracted: string | null },
+/**
+ * Adapts the grader's `grade(gold, response, {extraction})` to a RewardFn (undecidable counts as
+ * wrong). `extraction` is the grader's policy name; absent, the grader's default (strict).
+ */
+export function rewardFrom<E extends string>(
+  grade: (
+    gold: string,
+    response: string,
+    opts?: { extraction?: E },
+  ) => { equal: boolean | null; extracted: string | null },
+  extraction?: E,
 ): RewardFn {
+  const opts = extraction === undefined ? {} : { extraction };
   return (gold, response) => {
-    const v = grade(gold, response);
+    const v = grade(gold, response, opts);
     return { reward: v.equal === true ? 1 : 0, final_answer: v.extracted };
   };
 }

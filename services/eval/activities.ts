@@ -47,6 +47,7 @@ function evalParams(input: EvalPrepareInput, name: string): EvaluateParams {
       max_tokens: input.max_tokens ?? tiny.max_tokens,
       max_rounds: input.max_rounds ?? tiny.max_rounds,
       prompt: input.prompt,
+      extraction: input.extraction,
     }).filter(([, v]) => v !== undefined && v !== null),
   );
   const parsed = EvaluateParams.safeParse(raw);
@@ -97,7 +98,11 @@ export async function evalBenchmark(input: EvalBenchmarkInput): Promise<EvalBenc
       policy: input.policy,
       iteration: 0,
       params,
-      deps: { generator: client, ...(await rolloutTools(EVAL_TOOL_LIMITS)), signal: activitySignal() },
+      deps: {
+        generator: client,
+        ...(await rolloutTools({ ...EVAL_TOOL_LIMITS, extraction: params.extraction })),
+        signal: activitySignal(),
+      },
       onProgress: heartbeat,
     });
     return { ...evaluated, cached, rows: evaluated.results.rows };

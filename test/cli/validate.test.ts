@@ -22,4 +22,14 @@ describe('autocode validate', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/queries\.eval\[0\]\.benchmark: unknown benchmark 'nonesuch'; known: .*gsm8k/);
   });
+
+  it('refuses an unknown extraction policy, naming each node, the field and the allowed values', () => {
+    const r = validate('tiny', '-s', 'defaults.rollouts.extraction=loose');
+    expect(r.status).toBe(1);
+    for (const [i, id] of ['rollouts_cot', 'rollouts_code', 'rollouts_native'].entries())
+      expect(r.stderr).toContain(
+        `iteration.nodes[${i}].with.extraction: node '${id}' (rollouts): Invalid option: expected one of "strict"|"lenient"`,
+      );
+    expect(validate('tiny', '-s', 'defaults.evaluate.extraction=strict').status).toBe(0);
+  });
 });

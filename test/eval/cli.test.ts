@@ -1,6 +1,7 @@
 // `autocode eval`: the workflow input built from the command line, and the printed tables.
 import { describe, expect, it } from 'vitest';
-import { evalInput, failureMessage, formatEvalResult } from '../../cli/commands/eval';
+import { EXTRACTION_OPTION, evalInput, failureMessage, formatEvalResult } from '../../cli/commands/eval';
+import { EvaluateParams } from '../../schemas/nodes';
 
 describe('autocode eval input', () => {
   it('takes a checkpoint path relative to the working directory, or a run', () => {
@@ -32,6 +33,16 @@ describe('autocode eval input', () => {
     expect(() => evalInput('/c', { benchmarks: ['gsm8k'], run: 'r' })).toThrow(/exactly one/);
     expect(() => evalInput('/c', {})).toThrow(/--benchmarks/);
     expect(() => evalInput('/c', { benchmarks: ['gsm8k'], modes: 'cot,prose' })).toThrow(/--modes: prose/);
+  });
+
+  it('grades leniently unless --extraction strict is given, and refuses another policy', () => {
+    expect(evalInput('/c', { benchmarks: ['gsm8k'] })).not.toHaveProperty('extraction');
+    expect(EvaluateParams.parse({}).extraction).toBe('lenient');
+    const strict = evalInput('/c', { benchmarks: ['gsm8k'], extraction: EXTRACTION_OPTION.parse('strict') });
+    expect(strict.extraction).toBe('strict');
+    expect(() => EXTRACTION_OPTION.parse('loose')).toThrow(
+      '--extraction must be one of strict, lenient, got loose',
+    );
   });
 
   it('prints accuracy, code rate and gain per benchmark, and selection metrics when present', () => {

@@ -1,9 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { gradeLine, gradeStream } from '../../cli/commands/grade';
+import { CLI_EXTRACTION, gradeLine, gradeStream } from '../../cli/commands/grade';
+import { autocode } from '../helpers/cli';
 
 describe('autocode grade', () => {
-  it('grades pred lines and response lines', () => {
+  it('grades pred lines and response lines; a response line says where its answer came from and why', () => {
     expect(gradeLine('{"gold": "\\\\frac{3}{4}", "pred": "0.75"}', 1)).toEqual({
       equal: true,
       extracted: '0.75',
@@ -13,12 +14,46 @@ describe('autocode grade', () => {
       equal: true,
       extracted: '18',
       reason: 'exact',
+      source: 'gsm8k',
+      why: expect.any(String),
     });
-    expect(gradeLine('{"gold": "18", "response": "no idea"}', 1)).toEqual({
+    expect(gradeLine('{"gold": "18", "response": "so\\n#### 18"}', 1, { extraction: 'strict' })).toEqual({
+      equal: true,
+      extracted: '18',
+      reason: 'exact',
+      source: 'gsm8k',
+      why: expect.any(String),
+    });
+    expect(gradeLine('{"gold": "18", "response": "I cannot say."}', 1, { extraction: 'strict' })).toEqual({
       equal: false,
       extracted: null,
       reason: 'no_answer',
+      source: 'none',
+      why: expect.stringMatching(/\S/),
     });
+  });
+
+  it('extracts leniently by default (people evaluating outputs) and strictly on request (the reward)', () => {
+    const line = JSON.stringify({ gold: '42', response: 'So we get $ 42 $.' });
+    const lenient = gradeLine(line, 1);
+    expect(lenient).toMatchObject({ equal: true, extracted: '42', source: 'last_math' });
+    expect(lenient.why).toMatch(/\S/);
+    expect(gradeLine(line, 1, { extraction: 'lenient' })).toEqual(lenient);
+    expect(gradeLine(line, 1, { extraction: 'strict' })).toMatchObject({
+      equal: false,
+      extracted: null,
+      reason: 'no_answer',
+      source: 'none',
+    });
+    expect(CLI_EXTRACTION).toBe('lenient');
+  });
+
+  it('refuses an unknown --extraction, naming the option and the allowed values', async () => {
+    const r = await autocode(['grade', '--extraction', 'loose'], {});
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--extraction must be one of strict, lenient, got loose');
+    const ok = await autocode(['grade', '--help'], {});
+    expect(ok.out).toMatch(/--extraction <policy>[\s\S]*lenient\s+\(default/);
   });
 
   it('accepts numeric golds (AMC) and lists of strings (OlympiadBench)', () => {
