@@ -1,6 +1,7 @@
 // isEquivalent: normalization, guards, then a walk over the two answers' shapes.
 import { Budget, OutOfTime, Refused } from './budget';
 import { goldChoice, predChoice } from './choice';
+import { extractAnswer } from './extract';
 import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
 import { compact, normalize, plain } from './normalize';
 import { compareEquations, compareScalars, type Verdict } from './scalar';
@@ -182,9 +183,16 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
   return F('shape');
 }
 
+/** An answer that still holds its box ("so it is \\boxed{5}", "\\boxed{2}, \\boxed{3}"): the boxed part. */
+function boxedPart(s: string): string {
+  if (!s.includes('\\boxed') && !s.includes('\\fbox')) return s;
+  const { answer, source } = extractAnswer(s);
+  return source === 'boxed' && answer !== null ? answer : s;
+}
+
 function decide(gold: string, pred: string, budget: Budget): Verdict {
-  const g = normalize(gold);
-  const p = normalize(pred);
+  const g = normalize(boxedPart(gold));
+  const p = normalize(boxedPart(pred));
   if (g === '') return { equal: null, reason: 'empty_gold' };
   if (p === '') return F('empty');
   if (compact(g) === compact(p)) return T('exact');

@@ -35,6 +35,43 @@ describe('isEquivalent policy', () => {
     expect(eq('(3,1,2)', '(1,2,3)')).toBe(false);
   });
 
+  it('relations: the same set of values whatever the notation, direction and strictness kept', () => {
+    expect(eq('y > 3', '-y < -3')).toBe(true);
+    expect(eq('y > 3', '-y > -3')).toBe(false);
+    expect(eq('x \\leq 2', '3x \\leq 6')).toBe(true);
+    expect(eq('x \\leq 2', '3x < 6')).toBe(false);
+    expect(eq('(-\\infty,-2)\\cup(3,\\infty)', 'x < -2 \\text{ or } x > 3')).toBe(true);
+    expect(eq('(-\\infty,-2)\\cup(3,\\infty)', 'x < -2 \\text{ or } x \\geq 3')).toBe(false);
+  });
+
+  it('labelled values: a named quantity equals the bare gold, a computed left side does not', () => {
+    expect(eq('(4,1)', '(a,b)=(4,1)')).toBe(true);
+    expect(eq('3, 8', 'PQ=3, RS=8')).toBe(true);
+    expect(eq('3, 8', 'PQ=3, RS=9')).toBe(false);
+    expect(eq('5:9', 'A:B = 5:9')).toBe(true);
+    expect(eq('\\frac{1}{3}', '\\frac{XY}{YZ} = \\frac13')).toBe(true);
+    expect(eq('6', '2x = 6')).toBe(false);
+    // A gold equation is not reduced to its right side unless its left side is a name.
+    expect(eq('x + y = 5', '5')).toBe(false);
+  });
+
+  it('approximations: the exact value written beside a decimal decides', () => {
+    expect(eq('\\frac13', 'x = \\frac13 \\approx 0.33')).toBe(true);
+    expect(eq('\\frac13', 'x = \\frac14 \\approx 0.33')).toBe(false);
+    expect(eq('\\frac13', '\\approx 0.33')).toBe(false);
+    expect(eq('\\frac34', '\\frac34 = 0.75')).toBe(true);
+  });
+
+  it('shorthand: unbraced TeX arguments, braces as a set, a value said twice', () => {
+    expect(eq('\\frac{\\sqrt{3}}{2}', '\\frac{\\sqrt3}2')).toBe(true);
+    expect(eq('\\frac{\\sqrt{3}}{2}', '\\frac{\\sqrt2}3')).toBe(false);
+    expect(eq('2, 5', '{2, 5}')).toBe(true);
+    expect(eq('2, 5', '{2, 6}')).toBe(false);
+    expect(eq('0.5', '\\frac{1}{2} \\text{ or } 0.5')).toBe(true);
+    expect(eq('5', '5 \\textbf{meters}')).toBe(true);
+    expect(eq('25', '25 m²')).toBe(true);
+  });
+
   it('symbolic: same function of the same variables', () => {
     expect(eq('x^2+2x+1', '(x+1)^2')).toBe(true);
     expect(eq('x^2+2x+1', '(x+1)^2 + 10^{-3}')).toBe(false);

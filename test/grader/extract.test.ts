@@ -91,3 +91,41 @@ describe('grade', () => {
     expect(grade('\\frac{\\sqrt{2}}{2}', out('sqrt(3)/2')).equal).toBe(false);
   });
 });
+
+describe('extraction policies', () => {
+  const lenient = (r: string) => extractAnswer(r, 'lenient');
+
+  it('strict takes only marked answers; lenient also the last math, a lone expression, the last number', () => {
+    for (const r of ['So we get $ 42 $.', 'The total is \\[ 42 \\]', '42', 'so the total is 42 apples']) {
+      expect(extractAnswer(r).source).toBe('none');
+      expect(lenient(r).answer).toBe('42');
+    }
+    expect(lenient('So we get $ 42 $.').source).toBe('last_math');
+    expect(lenient('42').source).toBe('whole_response');
+    expect(lenient('so the total is 42 apples').source).toBe('last_number');
+  });
+
+  it('every answer says why it was chosen', () => {
+    expect(extractAnswer('so \\boxed{2} and \\boxed{3}').why).toMatch(/2 adjacent/);
+    expect(extractAnswer('no idea').why).toMatch(/^strict/);
+    expect(lenient('Thus $x = 5$.').why).toMatch(/inline math/);
+  });
+
+  it('a statement keeps its value, not its words', () => {
+    expect(extractAnswer('Final answer: the smallest $k$ is 12.').answer).toBe('12');
+    expect(extractAnswer('The answer is 18 dollars.').answer).toBe('18 dollars');
+  });
+
+  it('lenient: chains give their last value, names keep their equation, listed values join', () => {
+    expect(lenient('We find $a+b = 1 + 2 = 3$.').answer).toBe('3');
+    expect(lenient('Then $n = 7$.').answer).toBe('n = 7');
+    expect(lenient('The solutions are $x=2$ and $x=5$.').answer).toBe('x=2, x=5');
+    expect(lenient('Let $x$ be the width. The width is $5$ and the area is $25$ square units.').answer).toBe(
+      '25',
+    );
+  });
+
+  it('lenient: a price is not math', () => {
+    expect(lenient('She makes $18 a day and $20 on weekends, so 38 in all.').answer).toBe('38');
+  });
+});
