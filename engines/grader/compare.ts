@@ -1,11 +1,13 @@
 // isEquivalent: normalization, guards, then a walk over the two answers' shapes.
 import { Budget, OutOfTime, Refused } from './budget';
 import { goldChoice, predChoice } from './choice';
-import { extractAnswer } from './extract';
+import { answerPart } from './extract';
 import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
 import { compact, normalize, plain } from './normalize';
 import { compareEquations, compareScalars, type Verdict } from './scalar';
 import { type Answer, MAX_ITEMS, parseAnswer } from './structure';
+import { splitTopLevel } from './text';
+import { textEqual } from './units';
 
 export type { Verdict } from './scalar';
 
@@ -69,6 +71,24 @@ function single(a: Answer): Answer {
   return a;
 }
 
+function ratioAsFraction(s: string): string | null {
+  const parts = splitTopLevel(s, [':']);
+  if (parts.length !== 2 || !parts.every((x) => isConstant(x))) return null;
+  return `\\frac{${(parts[0] as string).trim()}}{${(parts[1] as string).trim()}}`;
+}
+
+/** "f(n) = 2n + 1" against "f(m) = 2m + 1": the same function; the prediction's variable renamed. */
+function renamedDefinition(gLhs: string, pLhs: string, pRhs: Answer): Answer | null {
+  const call = /^([a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?)\s*\(\s*([a-zA-Z])\s*\)$/;
+  const gm = call.exec(gLhs.trim());
+  const pm = call.exec(pLhs.trim());
+  if (!gm || !pm || gm[1] !== pm[1] || gm[2] === pm[2] || pRhs.kind !== 'scalar') return null;
+  const from = pm[2] as string;
+  const to = gm[2] as string;
+  if (new RegExp(`(?<![\\\\a-zA-Z])${to}(?![a-zA-Z])`).test(pRhs.text)) return null;
+  return parseAnswer(pRhs.text.replace(new RegExp(`(?<![\\\\a-zA-Z])${from}(?![a-zA-Z])`, 'g'), to));
+}
+
 /** An expression with no letters outside commands: a number, not a name or a variable. */
 function isConstant(s: string): boolean {
   return !/[a-zA-Z]/.test(s.replace(/\\[a-zA-Z]+/g, '')) && /\d/.test(s);
@@ -112,6 +132,8 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
       if (g.assignment && p.assignment && compact(g.lhs) === compact(p.lhs)) {
         return compareAnswers(g.rhs, p.rhs, budget);
       }
+      const renamed = g.assignment && p.assignment ? renamedDefinition(g.lhs, p.lhs, p.rhs) : null;
+      if (renamed) return compareAnswers(g.rhs, renamed, budget);
       const gr = scalarText(g.rhs);
       const pr = scalarText(p.rhs);
       if (gr === null || pr === null) return F('equation');
@@ -132,9 +154,14 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
   if (repeated) return repeated;
 
   switch (g.kind) {
-    case 'scalar':
+    case 'scalar': {
       if (p.kind !== 'scalar') return F('shape');
+      // A ratio against a fraction: "3:4" is 3/4 (two ratios still compare as written).
+      const gr = ratioAsFraction(g.text);
+      const pr = ratioAsFraction(p.text);
+      if ((gr === null) !== (pr === null)) return compareScalars(gr ?? g.text, pr ?? p.text, budget);
       return compareScalars(g.text, p.text, budget);
+    }
     case 'tuple': {
       if (p.kind === 'tuple') {
         // Two items: an interval as much as a point, so the brackets must agree.
@@ -183,16 +210,40 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
   return F('shape');
 }
 
-/** An answer that still holds its box ("so it is \\boxed{5}", "\\boxed{2}, \\boxed{3}"): the boxed part. */
-function boxedPart(s: string): string {
-  if (!s.includes('\\boxed') && !s.includes('\\fbox')) return s;
-  const { answer, source } = extractAnswer(s);
-  return source === 'boxed' && answer !== null ? answer : s;
+/**
+ * Forms a gold gives as alternatives: "-1 < x \\leq 1 : (-1, 1]" (college_math writes both the
+ * relation and the interval), "10\\cos 5^\\circ \\approx 9.962" (the exact value, or its stated
+ * approximation). A prediction equal to any of them is right.
+ */
+function goldAlternatives(g: string): string[] {
+  const colon = splitTopLevel(g, [':']);
+  if (colon.length === 2) {
+    const [left, right] = colon.map((x) => x.trim()) as [string, string];
+    if (/^[[(]/.test(right) && /[)\]]$/.test(right) && /\\leq|\\geq|<|>|\\neq|\\in/.test(left))
+      return [left, right];
+  }
+  const approx = splitTopLevel(g, ['\\approx']);
+  if (approx.length === 2 && (approx[1] as string).trim() !== '') return [g, (approx[1] as string).trim()];
+  return [g];
 }
 
 function decide(gold: string, pred: string, budget: Budget): Verdict {
-  const g = normalize(boxedPart(gold));
-  const p = normalize(boxedPart(pred));
+  const g0 = normalize(answerPart(gold));
+  const p = normalize(answerPart(pred));
+  const alternatives = g0 === '' ? [g0] : goldAlternatives(g0);
+  if (alternatives.length > 1) {
+    let undecided: Verdict | null = null;
+    for (const alt of alternatives) {
+      const v = decideOne(alt, p, budget);
+      if (v.equal === true) return v;
+      if (v.equal === null) undecided ??= v;
+    }
+    return undecided ?? decideOne(alternatives[0] as string, p, budget);
+  }
+  return decideOne(g0, p, budget);
+}
+
+function decideOne(g: string, p: string, budget: Budget): Verdict {
   if (g === '') return { equal: null, reason: 'empty_gold' };
   if (p === '') return F('empty');
   if (compact(g) === compact(p)) return T('exact');
@@ -205,6 +256,10 @@ function decide(gold: string, pred: string, budget: Budget): Verdict {
     const chosen = predChoice(plain(p));
     return { equal: chosen === letter, reason: 'choice' };
   }
+  // "Yes, this is a subspace.": a verdict and its reason, not a list.
+  const YES_NO = /^(?:yes|no)\s*[,.;:!]/i;
+  if (YES_NO.test(plain(g)) || YES_NO.test(plain(p)))
+    return { equal: textEqual(plain(g), plain(p)), reason: 'text' };
   budget.check();
   return compareAnswers(parseAnswer(g), parseAnswer(p), budget);
 }

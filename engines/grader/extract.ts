@@ -356,15 +356,29 @@ function isValueMath(m: string): boolean {
 // What may separate math segments that together state one answer: "$x=2$ and $x=5$".
 const MATH_JOINER = /^[\s,;]*(?:and|or|,)?[\s,]*$/;
 
-function lastMath(response: string): { answer: string; display: boolean; joined: number } | null {
+// Words before math that make it a condition, not the answer: "which occurs at $a = -2$".
+const CONDITION_BEFORE =
+  /\b(?:at|when|where|for|with|if|since|because|given|occurs|attained|achieved|unless)\s*$/i;
+
+interface MathPick {
+  answer: string;
+  display: boolean;
+  joined: number;
+  /** Prose after the chosen math, to the end of the response. */
+  after: string;
+}
+
+function lastMath(response: string): MathPick | null {
   // The last math of a long response is near its end: bound the scan.
   const tail = response.length > 20_000 ? response.slice(-20_000) : response;
   const segs = mathSegments(tail);
+  let fallback: MathPick | null = null;
   for (let k = segs.length - 1; k >= 0; k--) {
     const seg = segs[k] as MathSegment;
     const content = seg.content.replace(/\\\\\s*$/, '').trim();
     if (!isValueMath(content)) continue;
     const parts = [chainValue(content)];
+    let first = k;
     // Inline values listed together ("$x = 2$ and $x = 5$") form one answer.
     for (let j = k - 1; j >= 0 && !seg.display; j--) {
       const prev = segs[j] as MathSegment;
@@ -373,10 +387,36 @@ function lastMath(response: string): { answer: string; display: boolean; joined:
       if (prev.display || between.length > 12 || !MATH_JOINER.test(between)) break;
       if (!isValueMath(prev.content)) break;
       parts.unshift(chainValue(prev.content.trim()));
+      first = j;
     }
-    return { answer: parts.join(', '), display: seg.display, joined: parts.length };
+    const pick = {
+      answer: parts.join(', '),
+      display: seg.display,
+      joined: parts.length,
+      after: tail.slice(seg.end),
+    };
+    // A condition in the same sentence after the answer: step back to the value it qualifies.
+    const start = (segs[first] as MathSegment).start;
+    const lead = tail.slice(Math.max(0, start - 30), start);
+    const prevSeg = segs[first - 1];
+    const sameSentence = prevSeg !== undefined && !/[.!?\n]\s/.test(tail.slice(prevSeg.end, start));
+    if (fallback === null && !seg.display && sameSentence && CONDITION_BEFORE.test(lead)) {
+      fallback = pick;
+      k = first;
+      continue;
+    }
+    if (fallback !== null) pick.after = fallback.after;
+    return pick;
   }
-  return null;
+  return fallback;
+}
+
+/** A number stated in prose after the last math ("$s = 40$ silver coins and therefore 70 gold coins"). */
+function proseNumberAfter(after: string): string | null {
+  const sentence = after.replace(/\s+/g, ' ');
+  if (sentence.length > 400 || sentence.includes('$') || sentence.includes('\\')) return null;
+  const m = sentence.match(/(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:\/\d+)?(?![\w])/g);
+  return m ? (m[m.length - 1] as string).replace(/,$/, '') : null;
 }
 
 const MAX_WHOLE = 160;
@@ -422,6 +462,14 @@ export function extractAnswer(response: string, policy: ExtractionPolicy = 'stri
   }
   const math = lastMath(response);
   if (math !== null) {
+    const stated = proseNumberAfter(math.after);
+    if (stated !== null) {
+      return {
+        answer: stated,
+        source: 'last_number',
+        why: 'lenient: a number stated in prose after the last math',
+      };
+    }
     return {
       answer: math.answer,
       source: 'last_math',
@@ -449,4 +497,21 @@ export function fromPythonOutput(answer: string): string {
   if (t.startsWith('[') && t.endsWith(']') && !t.slice(1, -1).includes('[')) return t.slice(1, -1);
   if (t.startsWith('{') && t.endsWith('}') && !t.includes(':')) return `\\{${t.slice(1, -1)}\\}`;
   return t;
+}
+
+/**
+ * The answer inside an answer string that is still written as a response: its box ("so it is
+ * \\boxed{5}"), or for a sentence with math ("The side has length $10 \\cos 5^\\circ$.") its
+ * lenient final math. Plain answers are returned as they are.
+ */
+export function answerPart(s: string): string {
+  if (s.includes('\\boxed') || s.includes('\\fbox')) {
+    const { answer, source } = extractAnswer(s);
+    if (source === 'boxed' && answer !== null) return answer;
+  }
+  if ((s.includes('$') || s.includes('\\(')) && s.length < 4000 && proseWords(stripMath(s)) >= 2) {
+    const math = lastMath(s);
+    if (math !== null) return math.answer;
+  }
+  return s;
 }

@@ -55,6 +55,11 @@ const ROW_RE = /\uE000/g;
 const SIZING =
   /\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|bigg|Bigg|big|Big|middle)(?![a-zA-Z])\s*/g;
 
+const TRIG_DEGREES =
+  /\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![a-zA-Z]))\s*\)?/g;
+// A currency code or symbol written before the amount ("USD 18", "Rs. 250").
+const CURRENCY_PREFIX = /^(?:USD|US\$|EUR|GBP|INR|Rs\.?|CAD|AUD)\s*(?=[-\d.])/i;
+
 /** Replaces text-like commands by \text{…} and drops style wrappers, in one linear pass. */
 function rewriteCommands(s: string): string {
   if (!s.includes('\\')) return s;
@@ -220,6 +225,7 @@ export function normalize(raw: string): string {
   s = s.replace(/\\\\/g, ROW);
   for (const [re, to] of UNICODE) s = s.replace(re, to);
   s = s.replace(/\\\$/g, ' ').replace(/\$/g, ' ');
+  s = s.trim().replace(CURRENCY_PREFIX, '');
   s = s.replace(/\\[()[\]]/g, ' ');
   s = unbox(s.trim());
   s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])/g, ' ');
@@ -234,6 +240,8 @@ export function normalize(raw: string): string {
   s = s.replace(/\\hspace\*?\{[^{}]*\}/g, ' ');
   s = s.replace(/\\[,:;> ]/g, ' ').replace(/~/g, ' ');
   s = rewriteCommands(s);
+  // Inside a trigonometric function a degree is a degree: \cos(5^\circ) is cos(5π/180).
+  s = s.replace(TRIG_DEGREES, '\\$1($2\\cdot\\frac{\\pi}{180})');
   // Degrees are dropped: 30^\circ is compared as 30 (no conversion to radians).
   s = s.replace(/\^\s*\{\s*\\circ\s*\}/g, '').replace(/\^\s*\\circ(?![a-zA-Z])/g, '');
   s = s.replace(/\\(?:circ|degree)(?![a-zA-Z])/g, '');

@@ -8,7 +8,7 @@ import { ensureWorker, parseLatexIsolated } from './isolate';
 import { compact, plain } from './normalize';
 import { numericEqual, parseNumeric } from './number';
 import { isProgrammatic, type MathJson, parseProgrammatic } from './parse';
-import { isText, stripUnits, textEqual } from './units';
+import { isText, knownUnit, stripUnits, textEqual } from './units';
 
 export interface Verdict {
   equal: boolean | null;
@@ -136,6 +136,10 @@ export function compareScalars(gold: string, pred: string, budget: Budget): Verd
   const pp = plain(pu);
   const guc = gp.replace(/\s+/g, '');
   const puc = pp.replace(/\s+/g, '');
+  // Units are ignored, not converted: but 18 minutes is not 18 hours.
+  const gUnit = gu === gold ? null : knownUnit(gold, gu);
+  const pUnit = pu === pred ? null : knownUnit(pred, pu);
+  if (gUnit !== null && pUnit !== null && gUnit !== pUnit) return { equal: false, reason: 'unit' };
   if (guc === puc && guc !== '') return { equal: true, reason: 'exact' };
 
   const gInf = infinitySign(guc);

@@ -226,6 +226,14 @@ export function parseAnswer(input: string, depth = 0): Answer {
   const exact = dropApproximation(s);
   if (exact !== s) return parseAnswer(exact, depth + 1);
   const eq = splitTopLevel(s, ['=']);
+  // "x = y = 4": both names are 4.
+  if (eq.length > 2 && eq.slice(0, -1).every((n) => isName(n))) {
+    const value = (eq[eq.length - 1] as string).trim();
+    return {
+      kind: 'list',
+      items: eq.slice(0, -1).map((n) => parseAnswer(`${n.trim()} = ${value}`, depth + 1)),
+    };
+  }
   if (eq.length > 1) {
     const lhs = (eq[0] as string).trim();
     const rhs = (eq[eq.length - 1] as string).trim();
@@ -284,6 +292,18 @@ export function parseAnswer(input: string, depth = 0): Answer {
   if (RELATION_SPLIT.test(s)) {
     const interval = parseInequality(s);
     if (interval) return interval;
+    return { kind: 'scalar', text: orientRelation(s) };
   }
   return scalar;
+}
+
+/** An ordering of several quantities written with ">" read right to left: "b > a > c" is "c < a < b". */
+function orientRelation(s: string): string {
+  const pieces = s.split(RELATION_SPLIT).map((p) => p.trim());
+  const ops = pieces.filter((_, i) => i % 2 === 1);
+  if (ops.length === 0 || !ops.every((o) => o === '>' || o === '\\geq')) return s;
+  return pieces
+    .reverse()
+    .map((p, i) => (i % 2 === 1 ? (FLIP[p] as string) : p))
+    .join(' ');
 }

@@ -197,7 +197,73 @@ export function textEqual(gold: string, pred: string): boolean {
   if (textKey(gold) === textKey(pred)) return true;
   const g = words(gold);
   const p = words(pred);
+  // "Yes, this is a subspace." against "Yes": the verdict word decides.
+  const verdict = (w: string[], text: string) =>
+    w.length > 0 &&
+    /^(?:yes|no)$/.test(w[0] as string) &&
+    (w.length === 1 || /^\s*(?:yes|no)\s*[,.;:!]/i.test(text))
+      ? w[0]
+      : null;
+  const gv = verdict(g, gold);
+  const pv = verdict(p, pred);
+  if (gv && pv && (g.length === 1 || p.length === 1)) return gv === pv;
   if (g.length === 0 || p.length <= g.length || p.length > g.length + 6) return false;
   if (NEGATION.test(pred) && !NEGATION.test(gold)) return false;
   return g.every((w, i) => p[p.length - g.length + i] === w);
+}
+
+// Unit names people and models write, by the unit they name. Only units in this table can make
+// two answers differ; any other trailing word is ignored, as before.
+const UNIT_SYNONYMS: Record<string, string[]> = {
+  second: ['s', 'sec', 'secs', 'second', 'seconds'],
+  minute: ['min', 'mins', 'minute', 'minutes'],
+  hour: ['h', 'hr', 'hrs', 'hour', 'hours'],
+  day: ['day', 'days'],
+  week: ['week', 'weeks'],
+  month: ['month', 'months'],
+  year: ['year', 'years', 'yr', 'yrs'],
+  millimeter: ['mm', 'millimeter', 'millimeters', 'millimetre', 'millimetres'],
+  centimeter: ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres'],
+  meter: ['m', 'meter', 'meters', 'metre', 'metres'],
+  kilometer: ['km', 'kilometer', 'kilometers', 'kilometre', 'kilometres'],
+  inch: ['in', 'inch', 'inches'],
+  foot: ['ft', 'foot', 'feet'],
+  yard: ['yd', 'yds', 'yard', 'yards'],
+  mile: ['mi', 'mile', 'miles'],
+  gram: ['g', 'gram', 'grams'],
+  kilogram: ['kg', 'kilogram', 'kilograms'],
+  pound: ['lb', 'lbs', 'pound', 'pounds'],
+  ounce: ['oz', 'ounce', 'ounces'],
+  liter: ['l', 'L', 'liter', 'liters', 'litre', 'litres'],
+  milliliter: ['ml', 'mL', 'milliliter', 'milliliters', 'millilitre', 'millilitres'],
+  dollar: ['dollar', 'dollars', 'usd'],
+  cent: ['cent', 'cents'],
+  degree: ['degree', 'degrees', 'deg'],
+  radian: ['rad', 'radian', 'radians'],
+};
+const UNIT_OF = new Map<string, string>();
+for (const [unit, names] of Object.entries(UNIT_SYNONYMS)) for (const n of names) UNIT_OF.set(n, unit);
+
+/**
+ * The unit an answer ends with, as a canonical name with its power ("centimeter^2"), when every
+ * word of the unit phrase is a known unit; null otherwise (no unit, or words we do not know).
+ */
+export function knownUnit(answer: string, head: string): string | null {
+  const rest = answer.trim().slice(head.trim().length);
+  if (rest.trim() === '') return null;
+  const power = /\^\s*\{?\s*([23])\s*\}?/.exec(rest)?.[1] ?? '';
+  const words = rest
+    .replace(/\\text\{([^{}]*)\}/g, ' $1 ')
+    .replace(/\^\s*\{?\s*[23]\s*\}?/g, ' ')
+    .replace(/[()]/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  const square = words[0] === 'square' || words[0] === 'sq';
+  const unitWords = square ? words.slice(1) : words;
+  if (unitWords.length !== 1) return null;
+  const w = unitWords[0] as string;
+  const unit = UNIT_OF.get(w) ?? UNIT_OF.get(w.toLowerCase());
+  if (unit === undefined) return null;
+  return `${unit}^${square ? '2' : power || '1'}`;
 }
