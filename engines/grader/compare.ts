@@ -3,6 +3,7 @@ import { Budget, OutOfTime, Refused } from './budget';
 import { goldChoice, predChoice } from './choice';
 import { answerPart } from './extract';
 import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
+import { excludesPoints, realSet, sameSet } from './intervals';
 import { compact, normalize, plain } from './normalize';
 import { compareEquations, compareScalars, type Verdict } from './scalar';
 import { type Answer, MAX_ITEMS, parseAnswer } from './structure';
@@ -70,6 +71,8 @@ function single(a: Answer): Answer {
   if (a.kind === 'union' && a.parts.length === 1) return a.parts[0] as Answer;
   return a;
 }
+
+const RELATION = /<|>|\\leq|\\geq/;
 
 function ratioAsFraction(s: string): string | null {
   const parts = splitTopLevel(s, [':']);
@@ -150,6 +153,16 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
     if (p.kind === 'equation') return p.labelled ? compareAnswers(g, p.rhs, budget) : F('equation');
   }
 
+  // Sets that exclude points ("x \\neq \\pm 5" against three open intervals): compared as sets.
+  if (excludesPoints(g) || excludesPoints(p)) {
+    const gs = realSet(g, budget);
+    const ps = realSet(p, budget);
+    if (gs !== null && ps !== null) return { equal: sameSet(gs, ps), reason: 'solution_set' };
+    if (g.kind === 'excluded' && p.kind === 'excluded')
+      return unordered(g.values, p.values, budget, 'excluded');
+    return F('solution_set');
+  }
+
   const repeated = sameValueList(g, p, budget);
   if (repeated) return repeated;
 
@@ -160,6 +173,10 @@ export function compareAnswers(gIn: Answer, pIn: Answer, budget: Budget): Verdic
       const gr = ratioAsFraction(g.text);
       const pr = ratioAsFraction(p.text);
       if ((gr === null) !== (pr === null)) return compareScalars(gr ?? g.text, pr ?? p.text, budget);
+      // Orderings of several quantities ("c < a < b") are equal only as written (both oriented "<").
+      if (RELATION.test(g.text) && RELATION.test(p.text)) {
+        return { equal: compact(g.text) === compact(p.text), reason: 'relation' };
+      }
       return compareScalars(g.text, p.text, budget);
     }
     case 'tuple': {

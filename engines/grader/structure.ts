@@ -18,7 +18,9 @@ export type Answer =
    * only names what the value is (PQ, A:B, \frac{XY}{YZ}, x + y, f(3)): a prediction so written
    * is compared by its value against a bare gold.
    */
-  | { kind: 'equation'; lhs: string; rhs: Answer; assignment: boolean; labelled: boolean };
+  | { kind: 'equation'; lhs: string; rhs: Answer; assignment: boolean; labelled: boolean }
+  /** "x \\neq a, b": every real but these values. */
+  | { kind: 'excluded'; name: string; values: Answer[] };
 
 const MAX_DEPTH = 6;
 export const MAX_ITEMS = 64;
@@ -87,6 +89,35 @@ function parseMatrix(s: string, depth: number): Answer | null {
 const RELATION_SPLIT = /(\\leq|\\geq|<|>)/;
 const FLIP: Record<string, string> = { '<': '>', '>': '<', '\\leq': '\\geq', '\\geq': '\\leq' };
 
+/** "|x| \\geq 2" is x \\leq -2 or x \\geq 2; "|x| < 2" is -2 < x < 2. */
+function absoluteValue(terms: string[], ops: string[]): Answer | null {
+  if (terms.length !== 2) return null;
+  const at = terms.findIndex((t) => /^\|\s*[^|]+\s*\|$/.test(t) && isName(t.slice(1, -1)));
+  if (at < 0) return null;
+  const bound = terms[1 - at] as string;
+  if (bound === '' || isName(bound)) return null;
+  // Orient as "|x| op bound".
+  const op = at === 0 ? (ops[0] as string) : (FLIP[ops[0] as string] as string);
+  const strict = op === '<' || op === '>';
+  const scalar = (text: string): Answer => ({ kind: 'scalar', text });
+  const neg = scalar(`-(${bound})`);
+  if (op === '<' || op === '\\leq') {
+    return {
+      kind: 'tuple',
+      open: strict ? '(' : '[',
+      close: strict ? ')' : ']',
+      items: [neg, scalar(bound)],
+    };
+  }
+  return {
+    kind: 'union',
+    parts: [
+      { kind: 'tuple', open: '(', close: strict ? ')' : ']', items: [scalar('-\\infty'), neg] },
+      { kind: 'tuple', open: strict ? '(' : '[', close: ')', items: [scalar(bound), scalar('\\infty')] },
+    ],
+  };
+}
+
 /** "-y", "2x", "-3t": the variable times a numeric coefficient other than 1. */
 function scaledName(t: string): { name: string; coef: string; negative: boolean } | null {
   if (t.length > 40) return null;
@@ -120,6 +151,8 @@ function parseInequality(s: string): Answer | null {
   if (pieces.length !== 3 && pieces.length !== 5) return null;
   let terms = pieces.filter((_, i) => i % 2 === 0);
   let ops = pieces.filter((_, i) => i % 2 === 1);
+  const abs = absoluteValue(terms, ops);
+  if (abs) return abs;
   let varAt = terms.findIndex((t) => isName(t));
   if (varAt < 0) {
     // "-y < -3" is "y > 3".
@@ -196,6 +229,15 @@ export function parseAnswer(input: string, depth = 0): Answer {
   // "x \in [1, 2)": the variable adds nothing.
   const member = /^(?:[a-zA-Z]|\\[a-zA-Z]+)\s*\\in\s*(.+)$/.exec(s);
   if (member) return parseAnswer(member[1] as string, depth + 1);
+
+  // "x \\neq \\pm 5", "x \\neq -1, 4": the values are excluded.
+  const ne = /^((?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{[^{}]*\})?)\s*\\neq\s*([^<>=]+)$/.exec(s);
+  if (ne && !/\\neq|\\leq|\\geq/.test(ne[2] as string)) {
+    const values = parseAnswer(ne[2] as string, depth + 1);
+    const items = values.kind === 'list' || values.kind === 'set' ? values.items : [values];
+    if (items.every((v) => v.kind === 'scalar'))
+      return { kind: 'excluded', name: ne[1] as string, values: items };
+  }
 
   // A number with thousands separators is a number, not a list ("1,000").
   if (parseNumber(s)) return scalar;

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { grade, isEquivalent } from '../../engines/grader/index';
 import { readCorpus } from './corpus';
 
+const REAL_OUTPUTS = new URL('./real-outputs.jsonl', import.meta.url);
+
 const cases = readCorpus();
 
 const classes = [...new Set(cases.map((c) => c.class))];
@@ -56,5 +58,49 @@ describe('grader corpus', () => {
         wrong.push(`${c.id}: ${c.gold} vs ${c.pred ?? c.response} → ${r.equal} (${r.reason})`);
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+// Modelled on what math LLMs write (no box, relations, labels, several answers, shorthand, units,
+// approximations). Evaluation's lenient extraction must get every label; the reward's strict one
+// the same wherever it finds an answer, and no reward where it finds none.
+describe('real-outputs corpus', () => {
+  const real = readCorpus(REAL_OUTPUTS);
+  const realClasses = [...new Set(real.map((c) => c.class))];
+
+  it('has at least 300 cases, both labels in every class', () => {
+    expect(real.length).toBeGreaterThanOrEqual(300);
+    for (const cls of ['no_box', 'relation', 'assignment', 'several', 'shorthand', 'units', 'approx']) {
+      const of = real.filter((c) => c.class === cls);
+      expect(of.some((c) => c.equal) && of.some((c) => !c.equal), cls).toBe(true);
+    }
+    expect(new Set(real.map((c) => c.id)).size).toBe(real.length);
+  });
+
+  it.each(realClasses)('%s cases get their labels under lenient extraction', (cls) => {
+    const wrong: string[] = [];
+    for (const c of real.filter((x) => x.class === cls)) {
+      const r =
+        c.response !== undefined
+          ? grade(c.gold, c.response, { timeoutMs: 5000, extraction: 'lenient' })
+          : isEquivalent(c.gold, c.pred as string, { timeoutMs: 5000 });
+      if ((r.equal === true) !== c.equal) wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('strict extraction agrees wherever it finds an answer and rewards nothing where it finds none', () => {
+    const wrong: string[] = [];
+    let unmarked = 0;
+    for (const c of real.filter((x) => x.response !== undefined)) {
+      const r = grade(c.gold, c.response as string, { timeoutMs: 5000, extraction: 'strict' });
+      if (r.source === 'none') {
+        unmarked++;
+        if (r.equal !== false) wrong.push(`${c.id}: no answer but ${r.equal}`);
+      } else if ((r.equal === true) !== c.equal) wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+    }
+    expect(wrong).toEqual([]);
+    // The corpus has boxless answers: strict must meet some, or this test proves nothing.
+    expect(unmarked).toBeGreaterThan(20);
   });
 });

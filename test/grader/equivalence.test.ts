@@ -72,6 +72,40 @@ describe('isEquivalent policy', () => {
     expect(eq('25', '25 m²')).toBe(true);
   });
 
+  it('solution sets: excluded points and absolute values compared as sets of reals', () => {
+    expect(eq('(-\\infty,-5)\\cup(-5,5)\\cup(5,\\infty)', 'x \\neq \\pm 5')).toBe(true);
+    expect(eq('(-\\infty,-5)\\cup(-5,5)\\cup(5,\\infty)', 'x \\neq 5')).toBe(false);
+    expect(eq('x \\neq -1, 4', 'x \\neq 4, x \\neq -1')).toBe(true);
+    expect(eq('x \\neq -1, 4', 'x \\neq 1, x \\neq 4')).toBe(false);
+    expect(eq('(0,9) \\cup (9,36)', '0 < x < 36, x \\neq 9')).toBe(true);
+    expect(eq('(0,9) \\cup (9,36)', '0 < x \\leq 36, x \\neq 9')).toBe(false);
+    expect(eq('(-\\infty, -2] \\cup [2, \\infty)', '|x| \\geq 2')).toBe(true);
+    expect(eq('(-2, 2)', '|x| < 2')).toBe(true);
+    expect(eq('(-2, 2)', '|x| \\leq 2')).toBe(false);
+  });
+
+  it('units: ignored where one side has none, but two different known units differ', () => {
+    expect(eq('18\\text{ hours}', '18')).toBe(true);
+    expect(eq('18\\text{ hours}', '18 hrs')).toBe(true);
+    expect(eq('18\\text{ hours}', '18 \\text{ minutes}')).toBe(false);
+    expect(eq('18', 'USD 18')).toBe(true);
+    expect(eq('18', 'USD 19')).toBe(false);
+  });
+
+  it('forms: ratios against fractions, chained and renamed definitions, orderings, degrees in trig', () => {
+    expect(eq('\\frac34', '3:4')).toBe(true);
+    expect(eq('\\frac34', '4:3')).toBe(false);
+    expect(eq('x=y=4, z=2', 'x = 4, y = 4, z = 2')).toBe(true);
+    expect(eq('x=y=4, z=2', 'x = 4, y = 2, z = 2')).toBe(false);
+    expect(eq('f(n) = 2n + 1007', 'f(m) = 2m + 1007')).toBe(true);
+    expect(eq('f(n) = 2n + 1007', 'f(m) = 2m + 1008')).toBe(false);
+    expect(eq('b > a > c', 'c < a < b')).toBe(true);
+    expect(eq('b > a > c', 'a < c < b')).toBe(false);
+    expect(eq('10\\cos(5^\\circ)', '9.962')).toBe(true);
+    expect(eq('\\text{Yes}', 'Yes, this is a subspace.')).toBe(true);
+    expect(eq('\\text{Yes}', 'No, it is not closed.')).toBe(false);
+  });
+
   it('symbolic: same function of the same variables', () => {
     expect(eq('x^2+2x+1', '(x+1)^2')).toBe(true);
     expect(eq('x^2+2x+1', '(x+1)^2 + 10^{-3}')).toBe(false);
