@@ -10,9 +10,18 @@ describe('grader on hostile input', () => {
     expect(isEquivalent('x^2+2x+1', '(x+1)^2').equal).toBe(true);
   });
 
-  it.each(hostileCases().map((c) => [c.name, c] as const))('%s', (_name, c) => {
+  // Both extraction policies: lenient scans more of the response (math delimiters, prose).
+  const runs = hostileCases().flatMap((c) =>
+    c.response === undefined
+      ? [[c.name, c, 'strict'] as const]
+      : (['strict', 'lenient'] as const).map((policy) => [`${c.name} (${policy})`, c, policy] as const),
+  );
+  it.each(runs)('%s', (_name, c, extraction) => {
     const start = performance.now();
-    const r = c.response !== undefined ? grade(c.gold, c.response) : isEquivalent(c.gold, c.pred as string);
+    const r =
+      c.response !== undefined
+        ? grade(c.gold, c.response, { extraction })
+        : isEquivalent(c.gold, c.pred as string);
     const ms = performance.now() - start;
     expect(ms).toBeLessThan(1000);
     if (r.equal !== null) expect(r.equal).toBe(c.expect);

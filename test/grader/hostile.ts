@@ -105,6 +105,35 @@ export function hostileCases(): HostileCase[] {
       response: `${rep('\\boxed{', 100_000)}1${rep('}', 100_000)}`,
       expect: true,
     },
+    // What the lenient extraction scans: math delimiters, prose after math, one-line responses.
+    { name: 'a megabyte of dollar signs', gold: '1', response: rep('$', 1_000_000), expect: false },
+    { name: 'a megabyte of inline math', gold: '1', response: rep('$2$ and ', 125_000), expect: false },
+    { name: 'unclosed display math', gold: '1', response: `\\[ ${rep('x+', 200_000)}`, expect: false },
+    {
+      name: '10 KB of nested fractions in a sentence',
+      gold: '1',
+      response: `The value is $${rep('\\frac{1}{', 1000)}1${rep('}', 1000)}$.`,
+      expect: false,
+    },
+    { name: 'unbraced fraction chain', gold: '1', pred: rep('\\frac', 3000), expect: false },
+    {
+      name: 'style command spam',
+      gold: '5',
+      pred: `5 ${rep('\\textbf{', 3000)}m${rep('}', 3000)}`,
+      expect: true,
+    },
+    {
+      name: 'binary garbage',
+      gold: '1',
+      response: Array.from({ length: 200_000 }, (_, i) => String.fromCharCode((i * 7919) % 65_536)).join(''),
+      expect: false,
+    },
+    {
+      name: 'many excluded points',
+      gold: 'x \\neq 1',
+      pred: `x \\neq ${range(60).join(', ')}`,
+      expect: false,
+    },
   ];
 }
 
