@@ -20,3 +20,12 @@ export function predChoice(plainPred: string): string | null {
   if (letter === letter.toLowerCase() && !/^\(?[a-z]\)?\.?$/.test(t)) return null;
   return letter.toUpperCase();
 }
+
+const LETTERS = /^\(?[A-Z]\)?(?:\s*(?:,|and|&)\s*\(?[A-Z]\)?)+$/;
+
+/** The letters of a several-choice answer ("A, D", "(A) and (D)"), sorted; null otherwise. */
+export function choiceLetters(plainAnswer: string): string | null {
+  const t = plainAnswer.replace(/[{}]/g, '').trim();
+  if (!LETTERS.test(t)) return null;
+  return [...new Set(t.match(/[A-Z]/g) ?? [])].sort().join(',');
+}

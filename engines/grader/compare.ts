@@ -1,6 +1,6 @@
 // isEquivalent: normalization, guards, then a walk over the two answers' shapes.
 import { Budget, OutOfTime, Refused } from './budget';
-import { goldChoice, predChoice } from './choice';
+import { choiceLetters, goldChoice, predChoice } from './choice';
 import { answerPart } from './extract';
 import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
 import { excludesPoints, realSet, sameSet } from './intervals';
@@ -268,6 +268,9 @@ function decideOne(g: string, p: string, budget: Budget): Verdict {
   const refusal = guardAnswer(g) ?? guardAnswer(p);
   if (refusal) return { equal: null, reason: refusal };
 
+  // Several choices ("A, D"): the same letters in any order.
+  const letters = choiceLetters(plain(g));
+  if (letters !== null) return { equal: choiceLetters(plain(p)) === letters, reason: 'choice' };
   const letter = goldChoice(plain(g));
   if (letter !== null) {
     const chosen = predChoice(plain(p));

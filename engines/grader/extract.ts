@@ -22,6 +22,7 @@ export type AnswerSource =
   | 'last_math'
   | 'whole_response'
   | 'last_number'
+  | 'last_clause'
   | 'none';
 
 export interface ExtractedAnswer {
@@ -32,9 +33,10 @@ export interface ExtractedAnswer {
 }
 
 const BOX_COMMANDS = ['\\boxed', '\\fbox'];
-// What may separate boxed answers that together form one answer: "\boxed{2} and \boxed{3}".
+// What may separate boxed answers that together form one answer: "\\boxed{2} and \\boxed{3}",
+// "a = \\boxed{-6} or a = \\boxed{2}", "(1) \\boxed{48} (2) \\boxed{384}".
 const BOX_JOINER =
-  /^[\s$,.;]*(?:and|or|,|\\text\{\s*(?:and|or)\s*\}|\\(?:quad|qquad|text\{\s*,\s*\}))?[\s$,;]*$/;
+  /^[\s$,.;]*(?:(?:and|or|,|\\text\{\s*(?:and|or|,)\s*\}|\\quad|\\qquad)[\s$,;]*)?(?:\(\w{1,3}\)\s*|[a-zA-Z](?:_\{?\w\}?)?\s*=\s*)?[\s$]*$/;
 const MAX_JOINED = 16;
 const MAX_JOIN_WINDOW = 2000;
 
@@ -56,7 +58,7 @@ function boxBefore(response: string, end: number, from = 0): { at: number; cmd: 
 }
 
 /** The last boxed answer, joined with boxed answers right before it (a multi-part answer). */
-function lastBoxed(response: string): { answer: string; boxes: number } | null {
+function lastBoxed(response: string): { answer: string; boxes: number; end: number } | null {
   let last = boxBefore(response, response.length);
   if (last === null) return null;
   let first = boxContent(response, last.at, last.cmd);
@@ -68,6 +70,7 @@ function lastBoxed(response: string): { answer: string; boxes: number } | null {
   }
   if (first === null) return null;
   const parts = [first.content];
+  const end = first.end;
   let start = last.at;
   for (let n = 0; n < MAX_JOINED; n++) {
     // A joined box must end within 40 characters of the next: look back a bounded window.
@@ -79,7 +82,7 @@ function lastBoxed(response: string): { answer: string; boxes: number } | null {
     parts.unshift(box.content);
     start = prev.at;
   }
-  return { answer: parts.join(', '), boxes: parts.length };
+  return { answer: parts.join(', '), boxes: parts.length, end };
 }
 
 function isEmptyBox(response: string, at: number, cmd: string): boolean {
@@ -103,9 +106,22 @@ function boxContent(response: string, at: number, cmd: string): { content: strin
   return token === '' ? null : { content: token, end: j };
 }
 
-const ANSWER_MARKERS = ['answer is', 'answer:', 'answer**:', 'answer:**', 'answer**'];
+// A statement that gives a value (a number, math, a choice letter), not a verdict ("is correct").
+const STATED_VALUE = /\d|\$|\\|^\(?[A-Z]\)?$/;
 
-function answerIs(response: string): { answer: string; marker: string } | null {
+const ANSWER_MARKERS = [
+  'answer is',
+  'answer:',
+  'answer**:',
+  'answer:**',
+  'answer**',
+  'correct choice is',
+  'correct option is',
+  'the choice is',
+  'the option is',
+];
+
+function answerIs(response: string): { answer: string; marker: string; at: number } | null {
   // Only the tail can hold the statement that ends a response; bounds the scans below.
   const tail = response.length > 20_000 ? response.slice(-20_000) : response;
   const lower = tail.toLowerCase();
@@ -128,7 +144,11 @@ function answerIs(response: string): { answer: string; marker: string } | null {
   rest = cutSentence(rest);
   rest = rest.replace(/\*+/g, '').trim();
   if (rest === '') return null;
-  return { answer: statedValue(rest), marker: marker.replace(/\*+/g, '') };
+  return {
+    answer: statedValue(rest),
+    marker: marker.replace(/\*+/g, ''),
+    at: response.length - tail.length + at,
+  };
 }
 
 /** The text up to the first sentence end that is not inside $…$ or \(…\). */
@@ -153,7 +173,11 @@ const PROSE_WORD = /(?<![\\a-zA-Z])[a-zA-Z]{3,}/g;
  * The value a statement gives: "the smallest $k$ is 12" → "12", "we get $x = 5$" → "x = 5".
  * Statements that are already a value are kept whole (units and words after a value included).
  */
-function statedValue(phrase: string): string {
+function statedValue(full: string): string {
+  // "2220, which is indeed divisible by 30", "7, because $84 \\div 12 = 7$": the value, not the reason.
+  const clause =
+    /^([^,;]{1,80}?)\s*[,;]?\s+(?:which|because|since|as|so that|and this|where|for all|when)\b/i.exec(full);
+  const phrase = clause && !insideMath(full, (clause[1] as string).length) ? (clause[1] as string) : full;
   const outsideMath = stripMath(phrase);
   const words = outsideMath.match(PROSE_WORD) ?? [];
   if (words.length < 2) return phrase;
@@ -299,6 +323,8 @@ function closingDollar(s: string, from: number, display: boolean): number {
  * ("x = 5", "f(x) = 2x", "(a, b) = (4, 1)") is left for equivalence, which reads both sides.
  */
 function chainValue(math: string): string {
+  // Several values ("x = -1, y = 6", "x = 1 or x = 2") are left whole.
+  if (/[,;]|\\text|\b(?:or|and)\b/.test(math)) return math;
   const parts = splitEquals(math);
   if (parts.length < 2) return math;
   const lhs = (parts[0] as string).trim();
@@ -441,13 +467,21 @@ function lastNumber(response: string): string | null {
 /** The final answer of a response under a policy, where it was found and why. */
 export function extractAnswer(response: string, policy: ExtractionPolicy = 'strict'): ExtractedAnswer {
   const boxed = lastBoxed(response);
+  const said = answerIs(response);
+  // "… \\boxed{20} … wait … so the final answer is 10 cups": a later statement of a value wins.
+  if (boxed !== null && said !== null && said.at > boxed.end && STATED_VALUE.test(said.answer)) {
+    return {
+      answer: chainValue(said.answer),
+      source: 'answer_is',
+      why: `stated after "${said.marker}", after the last \\boxed{}`,
+    };
+  }
   if (boxed !== null) {
     const why = boxed.boxes > 1 ? `the last ${boxed.boxes} adjacent \\boxed{} joined` : 'the last \\boxed{}';
     return { answer: boxed.answer, source: 'boxed', why };
   }
-  const said = answerIs(response);
   if (said !== null)
-    return { answer: said.answer, source: 'answer_is', why: `stated after "${said.marker}"` };
+    return { answer: chainValue(said.answer), source: 'answer_is', why: `stated after "${said.marker}"` };
   const hashes = gsm8k(response);
   if (hashes !== null) return { answer: hashes, source: 'gsm8k', why: 'the #### line' };
   const out = codeOutput(response);
@@ -509,9 +543,46 @@ export function answerPart(s: string): string {
     const { answer, source } = extractAnswer(s);
     if (source === 'boxed' && answer !== null) return answer;
   }
-  if ((s.includes('$') || s.includes('\\(')) && s.length < 4000 && proseWords(stripMath(s)) >= 2) {
-    const math = lastMath(s);
-    if (math !== null) return math.answer;
+  if (s.length > 4000) return s;
+  const math = s.includes('$') || s.includes('\\(') ? mathSegments(s) : [];
+  const words = proseWords(stripMath(s));
+  if (math.length > 0 && words >= 2) {
+    const last = lastMath(s);
+    if (last !== null) return last.answer;
+  }
+  // "$145$solution:": one math value with a stray word or two beside it.
+  const only = math[0];
+  if (
+    math.length === 1 &&
+    only &&
+    only.start === s.search(/\S/) &&
+    /^\s*[a-zA-Z]+[\s:.]*$/.test(s.slice(only.end))
+  ) {
+    return only.content;
+  }
+  // "The answer is 18.": a statement without math.
+  if (words >= 2) {
+    const said = answerIs(s);
+    if (said !== null) return said.answer;
   }
   return s;
+}
+
+/** The last clause of a response's last sentence, without math ("so $f$ is even." → "f is even"). */
+export function lastClause(response: string): string | null {
+  const tail = response
+    .slice(-600)
+    .trim()
+    .replace(/[.!]+$/, '');
+  const cut = Math.max(
+    tail.lastIndexOf('. '),
+    tail.lastIndexOf(';'),
+    tail.lastIndexOf('\n'),
+    tail.lastIndexOf(': '),
+  );
+  const clause = (cut >= 0 ? tail.slice(cut + 1) : tail)
+    .replace(/\$[^$]*\$/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clause === '' || clause.length > 200 ? null : clause;
 }

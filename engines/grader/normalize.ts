@@ -60,6 +60,29 @@ const TRIG_DEGREES =
 // A currency code or symbol written before the amount ("USD 18", "Rs. 250").
 const CURRENCY_PREFIX = /^(?:USD|US\$|EUR|GBP|INR|Rs\.?|CAD|AUD)\s*(?=[-\d.])/i;
 
+const KNOWN_FUNCTIONS = new Set([
+  'sin',
+  'cos',
+  'tan',
+  'cot',
+  'sec',
+  'csc',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'log',
+  'ln',
+  'exp',
+  'max',
+  'min',
+  'gcd',
+  'lcm',
+  'det',
+]);
+
 /** Replaces text-like commands by \text{…} and drops style wrappers, in one linear pass. */
 function rewriteCommands(s: string): string {
   if (!s.includes('\\')) return s;
@@ -261,6 +284,14 @@ export function normalize(raw: string): string {
   // in TeX, rather than x_{d^2}.
   s = s.replace(/_\s*([a-zA-Z0-9])/g, '_{$1}');
   s = s.replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '...');
+  s = s.replace(/\\ell(?![a-zA-Z])/g, 'l');
+  s = s.replace(/\\operatorname\s*\{\s*([a-zA-Z]+)\s*\}/g, (_m, name: string) =>
+    KNOWN_FUNCTIONS.has(name) ? `\\${name} ` : `\\text{${name}}`,
+  );
+  // Minerva writes "-1./3": a decimal point with no digits after it before an operator.
+  s = s.replace(/(\d)\.(?=\s*[/*)+-])/g, '$1');
+  // A box that restates the question's words: "\text{The answer is } 204".
+  s = s.replace(/^\\text\{\s*(?:the\s+)?(?:final\s+)?answer\s+is\s*:?\s*\}\s*/i, '');
   s = expandBinom(s);
   s = s.replace(/\s+/g, ' ').trim();
   // Trailing sentence punctuation (a decimal point with nothing after it is harmless to drop).

@@ -124,6 +124,14 @@ export function compareExpressions(g: MathJson, p: MathJson, approximate: boolea
   return { equal: null, reason: overflow ? 'overflow' : 'too_few_points' };
 }
 
+const BASE_SUBSCRIPT = /^([0-9A-Fa-f]+)_\{?(\d{1,2})\}?$/;
+
+function clockTime(s: string): string | null {
+  const m = /^(\d{1,2}):(\d{2})\s*(a\.?\s*m\.?|p\.?\s*m\.?)?$/i.exec(s.trim());
+  if (!m || m[3] === undefined) return null;
+  return `${Number(m[1])}:${m[2]}${(m[3] as string).toLowerCase().startsWith('a') ? 'am' : 'pm'}`;
+}
+
 /** Equivalence of two scalar answers (normalized strings). */
 export function compareScalars(gold: string, pred: string, budget: Budget): Verdict {
   const gc = compact(gold);
@@ -141,6 +149,19 @@ export function compareScalars(gold: string, pred: string, budget: Budget): Verd
   const pUnit = pu === pred ? null : knownUnit(pred, pu);
   if (gUnit !== null && pUnit !== null && gUnit !== pUnit) return { equal: false, reason: 'unit' };
   if (guc === puc && guc !== '') return { equal: true, reason: 'exact' };
+
+  // "52_8" against "52": the digits of a number in base 8, written without the base.
+  const gBase = BASE_SUBSCRIPT.exec(guc);
+  const pBase = BASE_SUBSCRIPT.exec(puc);
+  if ((gBase || pBase) && !(gBase && pBase)) {
+    const other = gBase ? puc : guc;
+    if (/^[0-9A-Fa-f]+$/.test(other))
+      return { equal: (gBase?.[1] ?? guc) === (pBase?.[1] ?? puc), reason: 'base' };
+  }
+  // Clock times: "3:30 p.m." = "3:30 PM".
+  const gTime = clockTime(gp);
+  const pTime = clockTime(pp);
+  if (gTime !== null || pTime !== null) return { equal: gTime === pTime, reason: 'time' };
 
   const gInf = infinitySign(guc);
   const pInf = infinitySign(puc);

@@ -86,6 +86,10 @@ function parseMatrix(s: string, depth: number): Answer | null {
   return { kind: 'matrix', rows: cells };
 }
 
+const REALS =
+  /^(?:\\mathbb\s*\{?R\}?|\\R|(?:\\text\{\s*)?(?:all\s+)?real\s+numbers(?:\s*\})?|(?:\\text\{\s*)?all\s+reals(?:\s*\})?|\(-\\infty,\s*\+\\infty\))$/i;
+const NO_SOLUTION = /^(?:\\text\{\s*)?(?:there\s+(?:is|are)\s+)?no\s+(?:real\s+)?solutions?(?:\s*\})?$/i;
+
 const RELATION_SPLIT = /(\\leq|\\geq|<|>)/;
 const FLIP: Record<string, string> = { '<': '>', '>': '<', '\\leq': '\\geq', '\\geq': '\\leq' };
 
@@ -196,6 +200,23 @@ function parseInequality(s: string): Answer | null {
   };
 }
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** "(0, \\pm 2)": the tuples it stands for, one per choice of signs (at most 16). */
+function expandTuplePlusMinus(items: string[]): string[][] | null {
+  if (!items.some((x) => /\\(?:pm|mp)(?![a-zA-Z])/.test(x))) return null;
+  let out: string[][] = [[]];
+  for (const item of items) {
+    const pm = expandPlusMinus(item);
+    const choices = pm ?? [item];
+    out = out.flatMap((prefix) => choices.map((c) => [...prefix, c]));
+    if (out.length > 16) return null;
+  }
+  return out;
+}
+
 function flattenLists(items: Answer[]): Answer[] {
   return items.flatMap((a) => (a.kind === 'list' ? a.items : [a]));
 }
@@ -219,8 +240,14 @@ export function parseAnswer(input: string, depth = 0): Answer {
   if (depth > MAX_DEPTH || s === '') return scalar;
   s = s.replace(/\\text\{\s*(and|or)\s*\}/g, ' $1 ');
   // The reals as an interval.
-  if (/^(?:\\mathbb\s*\{?R\}?|\\R|\\text\{\s*all real numbers\s*\}|all real numbers)$/.test(s)) {
-    s = '(-\\infty, \\infty)';
+  if (REALS.test(s)) s = '(-\\infty, \\infty)';
+  // "no solution", \emptyset: the empty set.
+  if (NO_SOLUTION.test(s)) return { kind: 'set', items: [] };
+  // "\mathbb{R} \setminus \{0\}", "\mathbb{R} - \{1, 2\}": every real but these.
+  const minus = /^(?:\\mathbb\s*\{?R\}?|\\R)\s*(?:\\setminus|\\backslash|-)\s*\\\{(.+)\\\}$/.exec(s);
+  if (minus) {
+    const values = splitTopLevel(minus[1] as string, [',']).map((v) => parseAnswer(v.trim(), depth + 1));
+    if (values.every((v) => v.kind === 'scalar')) return { kind: 'excluded', name: 'x', values };
   }
 
   const matrix = parseMatrix(s, depth);
@@ -302,8 +329,30 @@ export function parseAnswer(input: string, depth = 0): Answer {
   if (group) {
     // Set-builder notation: \{x | x > 1\}, \{x : x > 1\}.
     if (group.open === '{') {
-      const builder = /^\s*(?:[a-zA-Z]|\\[a-zA-Z]+)\s*[|:]\s*(.+)$/.exec(group.inner);
-      if (builder) return parseAnswer(builder[1] as string, depth + 1);
+      const builder = /^\s*([a-zA-Z]|\\[a-zA-Z]+)\s*(?:\\in\s*\\mathbb\s*\{?[RZNQ]\}?\s*)?[|:]\s*(.+)$/.exec(
+        group.inner,
+      );
+      if (builder) {
+        const cond = builder[2] as string;
+        // "\{x | x = 3k, k \in \mathbb{Z}\}" is "\{3k | k \in \mathbb{Z}\}": compared as written.
+        const element = new RegExp(`^${escapeRegExp(builder[1] as string)}\\s*=\\s*([^,]+),\\s*(.+)$`).exec(
+          cond,
+        );
+        if (element)
+          return {
+            kind: 'scalar',
+            text: `\\{${(element[1] as string).trim()} | ${(element[2] as string).trim()}\\}`,
+          };
+        if (/\\in\s*\\mathbb/.test(cond)) return scalar;
+        return parseAnswer(cond, depth + 1);
+      }
+      // "\{3k \mid k \in \mathbb{Z}\}": an element form, compared as written.
+      const form = /^(.+?)\s*[|:]\s*(.+\\in\s*\\mathbb.*)$/.exec(group.inner);
+      if (form)
+        return {
+          kind: 'scalar',
+          text: `\\{${(form[1] as string).trim()} | ${(form[2] as string).trim()}\\}`,
+        };
     }
     const inner = splitTopLevel(group.inner, [',', ';'])
       .map((x) => x.trim())
@@ -311,6 +360,18 @@ export function parseAnswer(input: string, depth = 0): Answer {
     if (inner.length > MAX_ITEMS) return scalar;
     if (group.open === '{')
       return { kind: 'set', items: flattenLists(inner.map((x) => parseAnswer(x, depth + 1))) };
+    const signs = group.open === '(' && inner.length >= 2 ? expandTuplePlusMinus(inner) : null;
+    if (signs) {
+      return {
+        kind: 'list',
+        items: signs.map((t) => ({
+          kind: 'tuple' as const,
+          open: '(',
+          close: ')',
+          items: t.map((x) => parseAnswer(x, depth + 1)),
+        })),
+      };
+    }
     if (inner.length >= 2) {
       return {
         kind: 'tuple',

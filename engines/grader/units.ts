@@ -208,6 +208,16 @@ export function textEqual(gold: string, pred: string): boolean {
   const pv = verdict(p, pred);
   if (gv && pv && (g.length === 1 || p.length === 1)) return gv === pv;
   if (g.length === 0 || p.length <= g.length || p.length > g.length + 6) return false;
+  // "neither even nor odd" for "neither": a one-word gold opening a short elaboration of itself.
+  if (
+    g.length === 1 &&
+    p[0] === g[0] &&
+    p.length <= 4 &&
+    !/\b(?:and|or|but)\b/.test(pred) &&
+    NEGATION.test(gold)
+  ) {
+    return true;
+  }
   if (NEGATION.test(pred) && !NEGATION.test(gold)) return false;
   return g.every((w, i) => p[p.length - g.length + i] === w);
 }

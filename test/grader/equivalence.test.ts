@@ -106,6 +106,32 @@ describe('isEquivalent policy', () => {
     expect(eq('\\text{Yes}', 'No, it is not closed.')).toBe(false);
   });
 
+  it('notations from real golds: words for sets, set-builder forms, bases, clock times, several choices', () => {
+    expect(eq('All real numbers', '\\mathbb{R}')).toBe(true);
+    expect(eq('All real numbers', '(0, \\infty)')).toBe(false);
+    expect(eq('no solution', '\\emptyset')).toBe(true);
+    expect(eq('no solution', '\\{0\\}')).toBe(false);
+    expect(eq('(-\\infty,0)\\cup (0,\\infty)', '\\mathbb{R} \\setminus \\{0\\}')).toBe(true);
+    expect(eq('(-\\infty,0)\\cup (0,\\infty)', '\\mathbb{R} \\setminus \\{1\\}')).toBe(false);
+    expect(eq('(5,\\infty)', '\\{x \\in \\mathbb{R} : x > 5\\}')).toBe(true);
+    expect(eq('\\{x|x=3k,k\\in \\mathbb{Z}\\}', '\\{3k \\mid k \\in \\mathbb{Z}\\}')).toBe(true);
+    expect(eq('\\{x|x=3k,k\\in \\mathbb{Z}\\}', '\\{2k \\mid k \\in \\mathbb{Z}\\}')).toBe(false);
+    expect(eq('(0,2),(0,-2),(4,23),(4,-23)', '(0, \\pm 2), (4, \\pm 23)')).toBe(true);
+    expect(eq('(0,2),(0,-2),(4,23),(4,-23)', '(0, \\pm 2), (4, 23)')).toBe(false);
+    expect(eq('52_8', '52')).toBe(true);
+    expect(eq('52_8', '42')).toBe(false);
+    expect(eq('3:30 p.m.', '3:30 PM')).toBe(true);
+    expect(eq('3:30 p.m.', '3:30 AM')).toBe(false);
+    expect(eq('\\text{A,D}', 'D, A')).toBe(true);
+    expect(eq('\\text{A,D}', 'A')).toBe(false);
+    expect(eq('-1./3', '-\\frac{1}{3}')).toBe(true);
+    expect(eq('\\cot x', '\\operatorname{cot} x')).toBe(true);
+    expect(eq('w=\\frac{V}{\\ell h}', 'w = \\frac{V}{lh}')).toBe(true);
+    expect(eq('204', '\\text{The answer is } 204')).toBe(true);
+    expect(eq('The answer is 18.', '\\$18')).toBe(true);
+    expect(eq('$145$solution:', '145')).toBe(true);
+  });
+
   it('symbolic: same function of the same variables', () => {
     expect(eq('x^2+2x+1', '(x+1)^2')).toBe(true);
     expect(eq('x^2+2x+1', '(x+1)^2 + 10^{-3}')).toBe(false);

@@ -129,3 +129,33 @@ describe('extraction policies', () => {
     expect(lenient('She makes $18 a day and $20 on weekends, so 38 in all.').answer).toBe('38');
   });
 });
+
+describe('extraction on real endings', () => {
+  it('joins boxes that part labels or names separate', () => {
+    expect(extractAnswer('so $a = \\boxed{-6}$ or $a = \\boxed{2}$.').answer).toBe('-6, 2');
+    expect(extractAnswer('(1) $\\boxed{48}$ (2) $\\boxed{384}$').answer).toBe('48, 384');
+  });
+
+  it('a value stated after the last box wins; a verdict does not', () => {
+    const r = extractAnswer('so $\\boxed{20}$ cups... wait. Hmm, the final answer is 60 / 3 = 10 cups.');
+    expect(r.answer).toBe('10 cups');
+    expect(r.source).toBe('answer_is');
+    expect(extractAnswer('Thus $\\boxed{5}$. The answer is correct.').answer).toBe('5');
+  });
+
+  it('a statement keeps its value, not the reason after it', () => {
+    expect(extractAnswer('The answer is 2220, which is indeed divisible by 30.').answer).toBe('2220');
+    expect(extractAnswer('The answer is 7, because $84 \\div 12 = 7$.').answer).toBe('7');
+    expect(extractAnswer('The correct option is B.').answer).toBe('B');
+  });
+
+  it('a prose gold is read from the last clause under lenient only', () => {
+    const r = 'The terms tend to $3/2$, so the series does not converge; it diverges.';
+    expect(grade('diverges', r, { extraction: 'lenient' })).toMatchObject({
+      equal: true,
+      source: 'last_clause',
+    });
+    expect(grade('diverges', r, { extraction: 'strict' }).equal).toBe(false);
+    expect(grade('converges', r, { extraction: 'lenient' }).equal).toBe(false);
+  });
+});

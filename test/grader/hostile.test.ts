@@ -2,8 +2,8 @@
 // 100 ms; the slack keeps a loaded 2-core machine from failing it) with undecided or a correct
 // verdict, and the process survives. bench/grader reports the real latencies.
 import { describe, expect, it } from 'vitest';
-import { grade, isEquivalent } from '../../engines/grader/index';
-import { hostileCases, RUNAWAY } from './hostile';
+import { type ExtractionPolicy, grade, isEquivalent } from '../../engines/grader/index';
+import { type HostileCase, hostileCases, RUNAWAY } from './hostile';
 
 describe('grader on hostile input', () => {
   it('warms up outside the measured cases', () => {
@@ -11,10 +11,14 @@ describe('grader on hostile input', () => {
   });
 
   // Both extraction policies: lenient scans more of the response (math delimiters, prose).
-  const runs = hostileCases().flatMap((c) =>
+  const runs: Array<[string, HostileCase, ExtractionPolicy]> = hostileCases().flatMap((c) =>
     c.response === undefined
-      ? [[c.name, c, 'strict'] as const]
-      : (['strict', 'lenient'] as const).map((policy) => [`${c.name} (${policy})`, c, policy] as const),
+      ? [[c.name, c, 'strict'] as [string, HostileCase, ExtractionPolicy]]
+      : (['strict', 'lenient'] as const).map((policy): [string, HostileCase, ExtractionPolicy] => [
+          `${c.name} (${policy})`,
+          c,
+          policy,
+        ]),
   );
   it.each(runs)('%s', (_name, c, extraction) => {
     const start = performance.now();
