@@ -5,10 +5,11 @@ import { answerPart } from './extract';
 import { guardAnswer, MAX_ANSWER_CHARS } from './guards';
 import { excludesPoints, realSet, sameSet } from './intervals';
 import { compact, normalize, plain } from './normalize';
+import { parseNumber } from './number';
 import { compareEquations, compareScalars, type Verdict } from './scalar';
 import { type Answer, MAX_ITEMS, parseAnswer } from './structure';
 import { splitTopLevel } from './text';
-import { textEqual } from './units';
+import { isText, textEqual } from './units';
 
 export type { Verdict } from './scalar';
 
@@ -90,6 +91,12 @@ function renamedDefinition(gLhs: string, pLhs: string, pRhs: Answer): Answer | n
   const to = gm[2] as string;
   if (new RegExp(`(?<![\\\\a-zA-Z])${to}(?![a-zA-Z])`).test(pRhs.text)) return null;
   return parseAnswer(pRhs.text.replace(new RegExp(`(?<![\\\\a-zA-Z])${from}(?![a-zA-Z])`, 'g'), to));
+}
+
+function numberInProse(gold: string, pred: string): string | null {
+  if (parseNumber(gold) === null || !isText(pred) || pred.length > 200) return null;
+  const numbers = pred.match(/(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w.]*\d)/g) ?? [];
+  return numbers.length === 1 ? (numbers[0] as string) : null;
 }
 
 /** An expression with no letters outside commands: a number, not a name or a variable. */
@@ -276,6 +283,9 @@ function decideOne(g: string, p: string, budget: Budget): Verdict {
     const chosen = predChoice(plain(p));
     return { equal: chosen === letter, reason: 'choice' };
   }
+  // "Each group has 145 bananas." for a numeric gold: the one number the sentence states.
+  const stated = numberInProse(plain(g), plain(p));
+  if (stated !== null) return compareAnswers(parseAnswer(g), parseAnswer(stated), budget);
   // "Yes, this is a subspace.": a verdict and its reason, not a list.
   const YES_NO = /^(?:yes|no)\s*[,.;:!]/i;
   if (YES_NO.test(plain(g)) || YES_NO.test(plain(p)))

@@ -174,6 +174,8 @@ const PROSE_WORD = /(?<![\\a-zA-Z])[a-zA-Z]{3,}/g;
  * Statements that are already a value are kept whole (units and words after a value included).
  */
 function statedValue(full: string): string {
+  // "Yes, the vectors are linearly independent.": a verdict, whole.
+  if (/^\s*(?:yes|no)\b/i.test(full)) return full;
   // "2220, which is indeed divisible by 30", "7, because $84 \\div 12 = 7$": the value, not the reason.
   const clause =
     /^([^,;]{1,80}?)\s*[,;]?\s+(?:which|because|since|as|so that|and this|where|for all|when)\b/i.exec(full);
@@ -363,7 +365,11 @@ const MATH_WORDS =
   /^(?:and|or|sin|cos|tan|cot|sec|csc|log|exp|max|min|gcd|lcm|mod|det|lim|arcsin|arccos|arctan)$/i;
 
 function proseWords(m: string): number {
-  const words = m.replace(/\\(?:text|mbox|mathrm|textbf)\{[^}]*\}/g, '').match(PROSE_WORD) ?? [];
+  const words =
+    m
+      .replace(/\\(?:text|mbox|mathrm|textbf)\{[^}]*\}/g, '')
+      .replace(/\\(?:begin|end)\{[a-zA-Z*]+\}/g, ' ')
+      .match(PROSE_WORD) ?? [];
   return words.filter((w) => !MATH_WORDS.test(w)).length;
 }
 
@@ -546,7 +552,13 @@ export function answerPart(s: string): string {
   if (s.length > 4000) return s;
   const math = s.includes('$') || s.includes('\\(') ? mathSegments(s) : [];
   const words = proseWords(stripMath(s));
-  if (math.length > 0 && words >= 2) {
+  // "No. This would lead to $0 = 1$.": a verdict with its reason is compared by the verdict.
+  if (/^\s*(?:yes|no)\b/i.test(s)) return s;
+  // "Therefore, $x = 3$.", "Solution is: $(x, y) = (1, 2)$": the math the sentence states.
+  const lastSeg = math[math.length - 1];
+  // Words only after the math are its unit ("$5.7$ minutes"): kept for the unit comparison.
+  const wordsBefore = lastSeg ? proseWords(stripMath(s.slice(0, lastSeg.start))) : 0;
+  if (math.length > 0 && words >= 1 && (wordsBefore >= 1 || words >= 3)) {
     const last = lastMath(s);
     if (last !== null) return last.answer;
   }
@@ -556,7 +568,7 @@ export function answerPart(s: string): string {
     math.length === 1 &&
     only &&
     only.start === s.search(/\S/) &&
-    /^\s*[a-zA-Z]+[\s:.]*$/.test(s.slice(only.end))
+    /^\s*[a-zA-Z]+\s*:\s*$/.test(s.slice(only.end))
   ) {
     return only.content;
   }

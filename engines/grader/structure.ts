@@ -3,6 +3,7 @@
 // walks two shapes side by side and sends scalars to scalar.ts.
 import { parseNumber } from './number';
 import { matchBrace, outerGroup, splitTopLevel } from './text';
+import { stripUnits } from './units';
 
 export type Answer =
   | { kind: 'scalar'; text: string }
@@ -74,7 +75,20 @@ function dropApproximation(s: string): string {
 
 const MATRIX_RE = /^\\begin\{([pbB]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$/s;
 
+// A constant factor before a matrix: "\\frac{1}{13}\\begin{pmatrix} 12 \\\\ -18 \\end{pmatrix}".
+const SCALED_MATRIX =
+  /^([^\\]*?|\\frac\{[^{}]*\}\{[^{}]*\}|\\sqrt\{[^{}]*\})\s*(?:\\cdot\s*)?(\\begin\{[pbB]?matrix\}.*)$/s;
+
 function parseMatrix(s: string, depth: number): Answer | null {
+  const scaled = SCALED_MATRIX.exec(s);
+  const factor = scaled?.[1]?.trim() ?? '';
+  if (scaled && factor !== '' && !/[=,]/.test(factor)) {
+    const inner = parseMatrix(scaled[2] as string, depth);
+    if (inner?.kind !== 'matrix') return null;
+    const scale = (a: Answer): Answer =>
+      a.kind === 'scalar' ? { kind: 'scalar', text: `(${factor})\\cdot(${a.text})` } : a;
+    return { kind: 'matrix', rows: inner.rows.map((r) => r.map(scale)) };
+  }
   const m = MATRIX_RE.exec(s);
   if (!m) return null;
   const body = m[2] as string;
@@ -267,7 +281,7 @@ export function parseAnswer(input: string, depth = 0): Answer {
   }
 
   // A number with thousands separators is a number, not a list ("1,000").
-  if (parseNumber(s)) return scalar;
+  if (parseNumber(s) || parseNumber(stripUnits(s))) return scalar;
 
   const union = splitTopLevel(s, ['\\cup']);
   if (union.length > 1) return { kind: 'union', parts: union.map((p) => parseAnswer(p, depth + 1)) };

@@ -248,6 +248,9 @@ const UNIT_SYNONYMS: Record<string, string[]> = {
   milliliter: ['ml', 'mL', 'milliliter', 'milliliters', 'millilitre', 'millilitres'],
   dollar: ['dollar', 'dollars', 'usd'],
   cent: ['cent', 'cents'],
+  mile_per_hour: ['mph', 'mi/h', 'mi/hr'],
+  kilometer_per_hour: ['km/h', 'kmh', 'kph', 'km/hr'],
+  meter_per_second: ['m/s', 'm/sec'],
   degree: ['degree', 'degrees', 'deg'],
   radian: ['rad', 'radian', 'radians'],
 };

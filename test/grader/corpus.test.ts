@@ -7,6 +7,7 @@ import { readCorpus } from './corpus';
 
 const REAL_OUTPUTS = new URL('./real-outputs.jsonl', import.meta.url);
 const BLIND_2 = new URL('./blind-2.jsonl', import.meta.url);
+const BLIND_3 = new URL('./blind-3.jsonl', import.meta.url);
 // Cases a documented weak spot still gets wrong (docs/grader.md, Weak spots), with the reason.
 const KNOWN_MISSES: Record<string, string> = {
   'blind2-009':
@@ -73,6 +74,7 @@ describe('grader corpus', () => {
 describe.each([
   ['real-outputs', REAL_OUTPUTS],
   ['blind-2', BLIND_2],
+  ['blind-3', BLIND_3],
 ])('%s corpus', (_name, file) => {
   const real = readCorpus(file);
   const realClasses = [...new Set(real.map((c) => c.class))];

@@ -132,6 +132,31 @@ describe('isEquivalent policy', () => {
     expect(eq('$145$solution:', '145')).toBe(true);
   });
 
+  it('wrappers on either side: a stating sentence, a scaled matrix, a number in prose, a unit after math', () => {
+    expect(eq('\\boxed{3}', 'Therefore, $x = 3$.')).toBe(true);
+    expect(eq('\\boxed{3}', 'Therefore, $x = 4$.')).toBe(false);
+    expect(eq('Solution is: $(x, y)=(1, 2)$', '(1, 2)')).toBe(true);
+    expect(
+      eq(
+        '\\begin{pmatrix} 12/13 \\\\ -18/13 \\end{pmatrix}',
+        '\\frac{1}{13}\\begin{pmatrix} 12 \\\\ -18 \\end{pmatrix}',
+      ),
+    ).toBe(true);
+    expect(
+      eq(
+        '\\begin{pmatrix} 12/13 \\\\ -18/13 \\end{pmatrix}',
+        '\\frac{1}{12}\\begin{pmatrix} 12 \\\\ -18 \\end{pmatrix}',
+      ),
+    ).toBe(false);
+    expect(eq('145.0', 'Each group has 145 bananas.')).toBe(true);
+    expect(eq('145.0', 'Each of 3 groups has 145 bananas.')).toBe(false);
+    expect(eq('$5.7 \\mathrm{hr}$', '$5.7$ minutes')).toBe(false);
+    expect(eq('$5.7 \\mathrm{hr}$', '$5.7$ hours')).toBe(true);
+    expect(eq('45\\text{ mph}', '45 \\text{ km/h}')).toBe(false);
+    expect(eq('No. This would lead to $0=1$.', 'No')).toBe(true);
+    expect(eq('$2,365,200,000$ beats/lifetime', '2365200000')).toBe(true);
+  });
+
   it('symbolic: same function of the same variables', () => {
     expect(eq('x^2+2x+1', '(x+1)^2')).toBe(true);
     expect(eq('x^2+2x+1', '(x+1)^2 + 10^{-3}')).toBe(false);
