@@ -1,5 +1,5 @@
-// Grader benchmark, per labelled corpus (default test/grader/corpus.jsonl and
-// test/grader/real-outputs.jsonl; a missing default is skipped with a note): this grader's accuracy
+// Grader benchmark, per labelled corpus (default test/grader/corpus.jsonl and the corpora modelled
+// on model outputs, MODEL_OUTPUT_CORPORA; a missing default is skipped with a note): this grader's accuracy
 // under strict and lenient extraction and its answers/s, math-verify's accuracy and answers/s on the
 // same cases in the same run, the speed ratio, the per-class table and every disagreement with the
 // labels; then a summary table over the corpora (the README's) and the hostile set's latency.
@@ -19,7 +19,7 @@ import { warmUp } from '../../engines/grader/compare';
 import { type ExtractionPolicy, grade, isEquivalent } from '../../engines/grader/index';
 import { clearParseCache } from '../../engines/grader/scalar';
 import { ROOT, TOOLS, VAR_DIR } from '../../infra/paths';
-import { CORPUS_PATH, type CorpusCase, REAL_OUTPUTS_PATH, readCorpus } from '../../test/grader/corpus';
+import { CORPUS_PATH, type CorpusCase, MODEL_OUTPUT_CORPORA, readCorpus } from '../../test/grader/corpus';
 import { hostileCases } from '../../test/grader/hostile';
 
 const POLICIES: readonly ExtractionPolicy[] = ['strict', 'lenient'];
@@ -55,7 +55,8 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   const explicit = corpora.length > 0;
-  if (!explicit) corpora.push(fileURLToPath(CORPUS_PATH), fileURLToPath(REAL_OUTPUTS_PATH));
+  if (!explicit)
+    corpora.push(fileURLToPath(CORPUS_PATH), ...MODEL_OUTPUT_CORPORA.map((u) => fileURLToPath(u)));
   return { corpora, explicit, python, passes };
 }
 

@@ -3,11 +3,8 @@
 // verdict to undecided); hostile.test.ts covers the time bound.
 import { describe, expect, it } from 'vitest';
 import { grade, isEquivalent } from '../../engines/grader/index';
-import { readCorpus } from './corpus';
+import { MODEL_OUTPUT_CORPORA, readCorpus } from './corpus';
 
-const REAL_OUTPUTS = new URL('./real-outputs.jsonl', import.meta.url);
-const BLIND_2 = new URL('./blind-2.jsonl', import.meta.url);
-const BLIND_3 = new URL('./blind-3.jsonl', import.meta.url);
 // Cases a documented weak spot still gets wrong (docs/grader.md, Weak spots), with the reason.
 const KNOWN_MISSES: Record<string, string> = {
   'blind2-009':
@@ -71,51 +68,50 @@ describe('grader corpus', () => {
 // Modelled on what math LLMs write (no box, relations, labels, several answers, shorthand, units,
 // approximations). Evaluation's lenient extraction must get every label; the reward's strict one
 // the same wherever it finds an answer, and no reward where it finds none.
-describe.each([
-  ['real-outputs', REAL_OUTPUTS],
-  ['blind-2', BLIND_2],
-  ['blind-3', BLIND_3],
-])('%s corpus', (_name, file) => {
-  const real = readCorpus(file);
-  const realClasses = [...new Set(real.map((c) => c.class))];
+describe.each(MODEL_OUTPUT_CORPORA.map((u) => [u.pathname.split('/').pop() as string, u] as const))(
+  '%s',
+  (_name, file) => {
+    const real = readCorpus(file);
+    const realClasses = [...new Set(real.map((c) => c.class))];
 
-  it('has at least 200 cases, both labels in every class', () => {
-    expect(real.length).toBeGreaterThanOrEqual(200);
-    for (const cls of realClasses) {
-      const of = real.filter((c) => c.class === cls);
-      expect(of.some((c) => c.equal) && of.some((c) => !c.equal), cls).toBe(true);
-    }
-    expect(new Set(real.map((c) => c.id)).size).toBe(real.length);
-  });
-
-  it.each(realClasses)('%s cases get their labels under lenient extraction', (cls) => {
-    const wrong: string[] = [];
-    for (const c of real.filter((x) => x.class === cls)) {
-      const r =
-        c.response !== undefined
-          ? grade(c.gold, c.response, { timeoutMs: 5000, extraction: 'lenient' })
-          : isEquivalent(c.gold, c.pred as string, { timeoutMs: 5000 });
-      if ((r.equal === true) !== c.equal && !(c.id in KNOWN_MISSES)) {
-        wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+    it('has at least 200 cases, both labels in every class', () => {
+      expect(real.length).toBeGreaterThanOrEqual(200);
+      for (const cls of realClasses) {
+        const of = real.filter((c) => c.class === cls);
+        expect(of.some((c) => c.equal) && of.some((c) => !c.equal), cls).toBe(true);
       }
-    }
-    expect(wrong).toEqual([]);
-  });
+      expect(new Set(real.map((c) => c.id)).size).toBe(real.length);
+    });
 
-  it('strict extraction agrees wherever it finds an answer and rewards nothing where it finds none', () => {
-    const wrong: string[] = [];
-    let unmarked = 0;
-    for (const c of real.filter((x) => x.response !== undefined)) {
-      const r = grade(c.gold, c.response as string, { timeoutMs: 5000, extraction: 'strict' });
-      if (r.source === 'none') {
-        unmarked++;
-        if (r.equal !== false) wrong.push(`${c.id}: no answer but ${r.equal}`);
-      } else if ((r.equal === true) !== c.equal && !(c.id in KNOWN_MISSES)) {
-        wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+    it.each(realClasses)('%s cases get their labels under lenient extraction', (cls) => {
+      const wrong: string[] = [];
+      for (const c of real.filter((x) => x.class === cls)) {
+        const r =
+          c.response !== undefined
+            ? grade(c.gold, c.response, { timeoutMs: 5000, extraction: 'lenient' })
+            : isEquivalent(c.gold, c.pred as string, { timeoutMs: 5000 });
+        if ((r.equal === true) !== c.equal && !(c.id in KNOWN_MISSES)) {
+          wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+        }
       }
-    }
-    expect(wrong).toEqual([]);
-    // The corpus has boxless answers: strict must meet some, or this test proves nothing.
-    expect(unmarked).toBeGreaterThan(10);
-  });
-});
+      expect(wrong).toEqual([]);
+    });
+
+    it('strict extraction agrees wherever it finds an answer and rewards nothing where it finds none', () => {
+      const wrong: string[] = [];
+      let unmarked = 0;
+      for (const c of real.filter((x) => x.response !== undefined)) {
+        const r = grade(c.gold, c.response as string, { timeoutMs: 5000, extraction: 'strict' });
+        if (r.source === 'none') {
+          unmarked++;
+          if (r.equal !== false) wrong.push(`${c.id}: no answer but ${r.equal}`);
+        } else if ((r.equal === true) !== c.equal && !(c.id in KNOWN_MISSES)) {
+          wrong.push(`${c.id}: ${c.gold} → ${r.equal} (${r.reason})`);
+        }
+      }
+      expect(wrong).toEqual([]);
+      // The corpus has boxless answers: strict must meet some, or this test proves nothing.
+      expect(unmarked).toBeGreaterThan(10);
+    });
+  },
+);

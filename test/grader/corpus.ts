@@ -1,5 +1,6 @@
-// The labelled grader corpora: corpus.jsonl (hand-written cases) and real-outputs.jsonl (real model
-// outputs), one case a line. Read by the corpus test and by bench/grader.
+// The labelled grader corpora: corpus.jsonl (hand-written cases) and three corpora modelled on what
+// math models write (real-outputs, blind-2, blind-3: docs/grader.md), one case a line. Read by the
+// corpus test and by bench/grader.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +22,12 @@ export interface CorpusCase {
 
 export const CORPUS_PATH = new URL('./corpus.jsonl', import.meta.url);
 export const REAL_OUTPUTS_PATH = new URL('./real-outputs.jsonl', import.meta.url);
+/** The corpora modelled on model outputs, in the order they were written (each scored blind once). */
+export const MODEL_OUTPUT_CORPORA: readonly URL[] = [
+  REAL_OUTPUTS_PATH,
+  new URL('./blind-2.jsonl', import.meta.url),
+  new URL('./blind-3.jsonl', import.meta.url),
+];
 
 const STRING_FIELDS = ['id', 'class', 'source', 'gold'] as const;
 const OPTIONAL_STRINGS = ['pred', 'response', 'batch', 'note'] as const;
