@@ -5,6 +5,7 @@ import { InferenceClient } from '../engines/rollouts/client';
 import { rewardByMode } from '../engines/rollouts/mode-rewards';
 import { rolloutTools } from '../engines/rollouts/sandbox-tools';
 import { runRolloutShard } from '../engines/rollouts/shard';
+import { executionCacheFor, executionCacheMetrics } from '../engines/sandbox/cache';
 import { readRows } from '../engines/store/reader';
 import type { Row } from '../schemas/datasets';
 import { RolloutsParams } from '../schemas/nodes';
@@ -24,7 +25,7 @@ type Params = z.output<typeof RolloutsParams>;
 
 /** The engine's parameters: the seed filled in, the prompt as resolved (the key names the exact format). */
 function engineParams(req: NodeRequest<Params>) {
-  const { shard_size: _s, code_timeout_s: _c, extraction: _e, ...rest } = req.params;
+  const { shard_size: _s, code_timeout_s: _c, extraction: _e, execution_cache: _x, ...rest } = req.params;
   return {
     ...rest,
     seed: rest.seed ?? nodeSeed(req),
@@ -49,6 +50,7 @@ export const rollouts = defineNode({
       code_timeout_s: req.params.code_timeout_s,
       // The reward is part of the output: another extraction policy is another dataset.
       extraction: req.params.extraction,
+      // execution_cache is not: a cached result is byte-identical to a fresh one (test/sandbox/cache).
       iteration: req.iteration,
     },
     inputs: { queries: req.train, policy: policyInput(req) },
@@ -62,10 +64,13 @@ export const rollouts = defineNode({
     }[];
     const client = new InferenceClient(req.inference);
     try {
-      const tools = await rolloutTools({
+      const cached = req.params.execution_cache;
+      const { runner, ...tools } = await rolloutTools({
         timeoutMs: req.params.code_timeout_s * 1000,
         outputMaxChars: params.tool_output_max_chars,
         extraction: req.params.extraction,
+        // One cache per run on this worker, shared by its rollouts nodes and iterations.
+        cache: cached ? executionCacheFor(req.run_id) : undefined,
       });
       const written = await sharded({
         items: queries,
@@ -88,6 +93,8 @@ export const rollouts = defineNode({
           shards_reused: p.shards_reused,
           tokens: p.tokens,
           tokens_per_s: p.tokens_per_s,
+          // This attempt's executions only (shards found on disk ran nothing).
+          ...executionCacheMetrics(runner.stats, cached),
         },
       };
     } finally {

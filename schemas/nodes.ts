@@ -20,6 +20,12 @@ export const RolloutsParams = RolloutParams.extend({
    * a reward that also took the last number would pay the policy for not marking its answer.
    */
   extraction: ExtractionPolicy.default('strict'),
+  /**
+   * Serve a deterministic program's result again when a sample of the run writes it again (the
+   * run's execution cache, docs/sandbox.md): byte-identical output, so not part of the content key.
+   * false runs every program.
+   */
+  execution_cache: z.boolean().default(true),
 }).strict();
 
 // The E-step's parameters live with their functions; the run's seed is added by the workflow.

@@ -1,12 +1,13 @@
 // How a pool slot is launched: inside bubblewrap when it works on this host, otherwise the
 // documented weaker fallback (plain process + rlimits), announced loudly once.
 import { spawnSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
   lstatSync,
   mkdtempSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
@@ -37,7 +38,17 @@ const SANDBOX_ENV: Record<string, string> = {
   OMP_NUM_THREADS: '1',
   MKL_NUM_THREADS: '1',
   MPLCONFIGDIR: '/tmp',
+  // A fixed str/bytes hash: set iteration order (and sympy's, whose symbols hash by name) would
+  // otherwise differ between slots, so the same program could print differently on two slots.
+  PYTHONHASHSEED: '0',
 };
+
+/**
+ * The zygote's interpreter flags: -I without its -E, which would ignore PYTHONHASHSEED. The
+ * environment is ours alone (bwrap --clearenv; the fallback spawns with SANDBOX_ENV only), so
+ * reading it lets nothing from the host in. -s: no user site; -P: no script dir on sys.path.
+ */
+const ZYGOTE_FLAGS = ['-s', '-P', '-B'];
 
 export interface LaunchSpec {
   command: string;
@@ -46,6 +57,12 @@ export interface LaunchSpec {
   cwd: string;
   /** Removes what the launch created on the host (the fallback's private temp directory). */
   cleanup(): void;
+  /**
+   * What decides how code behaves in this slot, besides the limits and the runtime the zygote
+   * reports: the zygote's source, its flags and environment, the isolation (part of the sandbox
+   * version the execution cache keys on).
+   */
+  behaviour: string;
 }
 
 interface PythonLayout {
@@ -189,6 +206,18 @@ export interface ZygoteConfig {
 /** A fresh uid per slot: RLIMIT_NPROC counts per uid, so slots never share a budget. */
 const sandboxUid = (): number => 1_000_000_000 + randomInt(1_000_000_000);
 
+/** The launch's part of the sandbox version: a change here may change what a program prints. */
+function behaviourOf(info: SandboxInfo, childUid: boolean): string {
+  return JSON.stringify({
+    zygote: createHash('sha256').update(readFileSync(ZYGOTE_PATH)).digest('hex'),
+    flags: ZYGOTE_FLAGS,
+    env: SANDBOX_ENV,
+    isolation: info.isolation,
+    root: isRoot(),
+    child_uid: childUid,
+  });
+}
+
 export function launchSpec(o: Required<SandboxOptions>): LaunchSpec {
   const info = sandboxInfo();
   const layout = pythonLayout();
@@ -207,14 +236,14 @@ export function launchSpec(o: Required<SandboxOptions>): LaunchSpec {
       args: [
         ...bwrapArgs(layout, o.tmpSizeMb),
         PYTHON_IN_SANDBOX,
-        '-I',
-        '-B',
+        ...ZYGOTE_FLAGS,
         ZYGOTE_IN_SANDBOX,
         JSON.stringify(cfg),
       ],
       env: { PATH: SANDBOX_ENV.PATH as string },
       cwd: '/',
       cleanup: () => {},
+      behaviour: behaviourOf(info, cfg.child_uid !== null),
     };
   }
   const root = mkdtempSync(join(tmpdir(), 'autocode-sandbox-'));
@@ -231,10 +260,11 @@ export function launchSpec(o: Required<SandboxOptions>): LaunchSpec {
   };
   return {
     command: layout.exe,
-    args: ['-I', '-B', ZYGOTE_PATH, JSON.stringify(cfg)],
+    args: [...ZYGOTE_FLAGS, ZYGOTE_PATH, JSON.stringify(cfg)],
     env: { ...SANDBOX_ENV, HOME: root, MPLCONFIGDIR: root },
     cwd: root,
     cleanup: () => rmSync(root, { recursive: true, force: true }),
+    behaviour: behaviourOf(info, cfg.child_uid !== null),
   };
 }
 

@@ -1,5 +1,6 @@
 // A pool of warm sandbox slots. Executions queue until a slot is idle; a slot whose zygote dies
 // (crash, kill, stuck) is replaced, and the execution it was running reports the death as its error.
+import { createHash } from 'node:crypto';
 import { launchSpec, sandboxInfo } from './isolation';
 import { Slot } from './slot';
 import { DEFAULTS, type ExecResult, type SandboxInfo, type SandboxOptions } from './types';
@@ -33,6 +34,8 @@ export class SandboxPool {
   private closed = false;
   private startFailures = 0;
   private broken: Error | undefined;
+  /** The version of every slot started so far (normally one: replacements run the same). */
+  private readonly slotVersions = new Set<string>();
 
   private constructor(readonly options: Required<SandboxOptions>) {}
 
@@ -63,6 +66,16 @@ export class SandboxPool {
     return sandboxInfo();
   }
 
+  /**
+   * Names the sandbox's behaviour apart from the limits (`options`): the zygote's source, flags and
+   * environment, the isolation, and the interpreter and library versions the slots reported. A
+   * replacement slot that runs something else (the venv changed under the worker) changes it.
+   */
+  get version(): string {
+    const all = [...this.slotVersions].sort();
+    return all.length === 1 ? (all[0] as string) : sha256(all.join('\n'));
+  }
+
   /** Live slots (for tests and diagnostics). */
   get size(): number {
     return this.slots.size;
@@ -83,6 +96,7 @@ export class SandboxPool {
       return;
     }
     slot.onExit = () => this.onSlotExit(slot);
+    this.slotVersions.add(sha256(`${slot.spec.behaviour}\n${JSON.stringify(slot.runtime)}`));
     this.slots.add(slot);
     this.idle.push(slot);
     this.dispatch();
@@ -128,4 +142,8 @@ export class SandboxPool {
       });
     }
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

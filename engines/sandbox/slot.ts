@@ -27,12 +27,14 @@ export class Slot {
   private nextId = 1;
   private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   private exited = false;
+  /** What the zygote said it runs (interpreter and library versions), from its ready message. */
+  runtime: Record<string, unknown> = {};
   /** Called once when the process is gone (crash, kill, or close). */
   onExit: (() => void) | undefined;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
-    private readonly spec: LaunchSpec,
+    readonly spec: LaunchSpec,
     private readonly timeoutMs: number,
   ) {
     child.stdout.setEncoding('utf8');
@@ -130,6 +132,9 @@ export class Slot {
       return;
     }
     if (msg.ready === true) {
+      if (typeof msg.runtime === 'object' && msg.runtime !== null) {
+        this.runtime = msg.runtime as Record<string, unknown>;
+      }
       this.readyWaiter?.resolve();
       this.readyWaiter = undefined;
       return;

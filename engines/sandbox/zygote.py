@@ -6,9 +6,10 @@ drops to the unprivileged sandbox uid, runs the code with stdout captured and re
 traceback line on error. The zygote enforces the wall timeout, the output cap and sweeps every
 process the code left behind, so one execution never leaks into the next.
 
-Protocol (newline-delimited JSON): argv[1] is the config; the zygote writes {"ready": ...} once,
-then reads {"id", "code"} from stdin and writes {"started": id} and then {"id", "stdout",
-"error", "timed_out", "duration_ms", "truncated"} to stdout. EOF on stdin ends it.
+Protocol (newline-delimited JSON): argv[1] is the config; the zygote writes {"ready": ...,
+"runtime": {python, sympy, numpy, mpmath versions}} once, then reads {"id", "code"} from stdin and
+writes {"started": id} and then {"id", "stdout", "error", "timed_out", "duration_ms", "truncated"}
+to stdout. EOF on stdin ends it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,36 @@ def warm_up() -> None:
     sympy.N(sympy.pi, 10)
     numpy.linalg.solve(numpy.eye(2), numpy.ones(2))
     numpy.mean(numpy.arange(10))
+
+
+def fix_library_state() -> None:
+    """Same library state in every zygote, so a program prints the same on every slot.
+
+    Children already inherit the zygote's state, so within one slot sympy's own generators (its
+    randomized algorithms and Dummy indices, which order and hash Dummies) repeat in every
+    execution; seeded here, they also repeat across slots and processes. Python's `random` and
+    numpy's global generator are reseeded in every child at fork, as before: code that asks for
+    randomness still gets fresh randomness.
+    """
+    import sympy.core.random as sympy_random
+    from sympy.core.symbol import Dummy
+
+    sympy_random.rng.seed(0)
+    sympy_random._assumptions_rng.seed(0)
+    Dummy._base_dummy_index = 5_000_000
+
+
+def runtime() -> dict[str, str]:
+    import mpmath
+    import numpy
+    import sympy
+
+    return {
+        "python": sys.version,
+        "sympy": sympy.__version__,
+        "numpy": numpy.__version__,
+        "mpmath": mpmath.__version__,
+    }
 
 
 def set_limits(cfg: dict[str, Any]) -> None:
@@ -157,7 +188,9 @@ class Zygote:
             view = view[n:]
 
     def serve(self) -> None:
-        self.send({"ready": True, "pid": os.getpid(), "child_uid": self.cfg["child_uid"]})
+        self.send(
+            {"ready": True, "pid": os.getpid(), "child_uid": self.cfg["child_uid"], "runtime": runtime()}
+        )
         while True:
             line = self.reader.readline()
             if not line:
@@ -335,6 +368,7 @@ def main() -> None:
     cfg = json.loads(sys.argv[1])
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     warm_up()
+    fix_library_state()
     # Children never collect the zygote's objects: no copy-on-write faults from the GC touching them.
     gc.collect()
     gc.freeze()
