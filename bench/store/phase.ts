@@ -1,13 +1,17 @@
 // One bench phase in its own process, so its peak RSS is its own. Prints one JSON line.
 // Usage: tsx bench/store/phase.ts <phase> <storeRoot> [rows]
+import { openAsBlob } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm';
 import {
+  listParts,
   lookup,
   openWriter,
   queryStore,
   readDataset,
   readManifest,
+  readRows,
   rowsToBatch,
   streamDataset,
 } from '../../engines/store';
@@ -75,28 +79,79 @@ async function write(name: string, arrowPath: boolean, small = false) {
   });
 }
 
-async function read() {
+// The read comparison: the TS entry's own parts (pyarrow reads the same files), every column, in
+// Arrow record batches of BATCH rows, each batch's buffers counted as it comes and then dropped.
+const BATCH = 2048;
+const PROJECTED = ['query_id', 'method', 'reward'];
+const ESTIMATE_COLUMNS = ['query_id', 'mode', 'sample', 'method', 'reward'];
+
+async function readRef() {
   const ref = await lookup('rollouts', benchKey('rows', N), root);
   if (!ref) throw new Error('write phase first');
-  let t0 = performance.now();
-  let rows = 0;
-  let bytes = 0;
-  for await (const b of streamDataset(ref, { batchRows: 4096 })) {
-    rows += b.numRows;
-    bytes += arrowBytes(b);
-  }
-  const s = (performance.now() - t0) / 1000;
-  t0 = performance.now();
-  const proj = await readDataset(ref, { columns: ['query_id', 'method', 'reward'] });
-  const sp = (performance.now() - t0) / 1000;
+  return ref;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const out = await f();
+  return [out, (performance.now() - t0) / 1000];
+}
+
+async function read() {
+  const ref = await readRef();
+  const stream = async (batchRows?: number) => {
+    let rows = 0;
+    let bytes = 0;
+    let batches = 0;
+    for await (const b of streamDataset(ref, batchRows ? { batchRows } : {})) {
+      rows += b.numRows;
+      bytes += arrowBytes(b);
+      batches++;
+    }
+    return { rows, bytes, batches };
+  };
+  const [all, s] = await timed(() => stream());
+  const [joined, sj] = await timed(() => stream(4096));
+  const [proj, sp] = await timed(() => readDataset(ref, { columns: PROJECTED }));
+  const [objects, so] = await timed(() => readRows(ref, { columns: ESTIMATE_COLUMNS }));
   report({
-    rows,
+    rows: all.rows,
+    batches: all.batches,
     seconds: s,
-    rows_per_s: rows / s,
-    mb_per_s: bytes / s / 1e6,
+    rows_per_s: all.rows / s,
+    mb_per_s: all.bytes / s / 1e6,
+    arrow_mb: all.bytes / 1e6,
+    joined_4096_seconds: sj,
+    joined_4096_batches: joined.batches,
     projected_rows: proj.numRows,
     projected_seconds: sp,
+    objects_rows: objects.length,
+    objects_seconds: so,
   });
+}
+
+/** The store's reader before this change, for the same-run comparison: parquet-wasm's decode, then an IPC copy into arrow-js. */
+async function readWasm() {
+  const ref = await readRef();
+  const t0 = performance.now();
+  let rows = 0;
+  let bytes = 0;
+  for (const part of await listParts(ref)) {
+    const file = await pw.ParquetFile.fromFile(await openAsBlob(part.path));
+    try {
+      const stream = await file.stream({ batchSize: BATCH });
+      for await (const wb of stream as unknown as AsyncIterable<pw.RecordBatch>) {
+        for (const b of arrow.tableFromIPC(wb.intoIPCStream()).batches) {
+          rows += b.numRows;
+          bytes += arrowBytes(b);
+        }
+      }
+    } finally {
+      file.free();
+    }
+  }
+  const s = (performance.now() - t0) / 1000;
+  report({ rows, seconds: s, rows_per_s: rows / s, mb_per_s: bytes / s / 1e6 });
 }
 
 async function groupBy() {
@@ -123,6 +178,9 @@ switch (phase) {
     break;
   case 'read':
     await read();
+    break;
+  case 'read-wasm':
+    await readWasm();
     break;
   case 'group-by':
     await groupBy();

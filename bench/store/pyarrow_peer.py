@@ -2,7 +2,9 @@
 
 write <ts-entry-dir> <out.parquet>: re-writes the TypeScript parts with pyarrow (zstd, its defaults,
   4096-row groups), timing only the write calls; batches are read one at a time (bounded memory).
-read <parquet>: streams every column in 4096-row batches; then reads 3 columns whole.
+read <ts-entry-dir>: the TypeScript entry's own parts: streams every column in 2048-row batches
+  (pyarrow's default threads, then one thread); reads 3 columns whole; reads 5 columns into Python
+  dicts (to_pylist), as the TypeScript side makes row objects.
 group-by <ts-entry-dir>: mean reward and count per (query_id, method) over the parts.
 """
 
@@ -46,17 +48,33 @@ def write(entry: str, out: str) -> None:
            arrow_mb=nbytes / 1e6, file_mb=os.path.getsize(out) / 1e6)
 
 
-def read(path: str) -> None:
+BATCH = 2048
+PROJECTED = ["query_id", "method", "reward"]
+ESTIMATE_COLUMNS = ["query_id", "mode", "sample", "method", "reward"]
+
+
+def stream(files: list[str], use_threads: bool) -> tuple[int, int, float]:
     t = time.perf_counter()
     rows, nbytes = 0, 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
-        rows += batch.num_rows
-        nbytes += batch.nbytes
-    spent = time.perf_counter() - t
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, use_threads=use_threads):
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+    return rows, nbytes, time.perf_counter() - t
+
+
+def read(entry: str) -> None:
+    files = parts(entry)
+    rows, nbytes, spent = stream(files, use_threads=True)
+    _, _, spent1 = stream(files, use_threads=False)
     t = time.perf_counter()
-    proj = pq.read_table(path, columns=["query_id", "method", "reward"])
+    proj = pa.concat_tables(pq.read_table(p, columns=PROJECTED) for p in files)
+    projected = time.perf_counter() - t
+    t = time.perf_counter()
+    objects = pa.concat_tables(pq.read_table(p, columns=ESTIMATE_COLUMNS) for p in files).to_pylist()
     report("py-read", rows=rows, seconds=spent, rows_per_s=rows / spent, mb_per_s=nbytes / spent / 1e6,
-           projected_rows=proj.num_rows, projected_seconds=time.perf_counter() - t)
+           arrow_mb=nbytes / 1e6, one_thread_seconds=spent1, projected_rows=proj.num_rows,
+           projected_seconds=projected, objects_rows=len(objects), objects_seconds=time.perf_counter() - t)
 
 
 def group_by(entry: str) -> None:

@@ -2,13 +2,14 @@
 export { kindSchema } from './arrow-schema';
 export { canonicalJson, contentKey, type KeySpec, sha256File } from './canonical';
 export { listEntries, listUnreferenced, lookup, openEntry, type StoreEntry, verify } from './catalog';
-export { rowsToBatch, tableToRows } from './columns';
+export { rowsToBatch, tableToColumns, tableToRows } from './columns';
 export { parquetSource, queryStore } from './duck';
 export { storeError } from './errors';
 export { entryDir, filesDigest, partName, readManifest, storeRoot } from './manifest';
 export {
   listParts,
   type PartInfo,
+  readColumns,
   readDataset,
   readPart,
   readRows,

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import type { Row } from '../../schemas/datasets';
 import type { DatasetRef, Manifest } from '../../schemas/store';
-import { arrowSchema, checkSchema, kindSchema } from './arrow-schema';
+import { arrowSchema, checkSchema, columnSpec, kindSchema } from './arrow-schema';
 import { openEntry } from './catalog';
-import { tableToRows } from './columns';
+import { tableToColumns, tableToRows } from './columns';
 import { storeError } from './errors';
 import { PART_PATTERN } from './manifest';
-import { parquetInfo, readParquetFile, streamParquetFile } from './parquet';
+import { nativeParquetBatches } from './native-read';
+import { parquetInfo } from './parquet';
 
 export interface ReadOptions {
   /** Columns to read (projection); all of the kind's columns when omitted. */
@@ -27,7 +28,7 @@ async function checkedFile(dir: string, manifest: Manifest, file: string, column
   const schema = kindSchema(manifest.kind);
   const info = await parquetInfo(path);
   checkSchema(info.schema, schema, path, columns);
-  return path;
+  return { path, rows: info.rows, rowGroups: info.rowGroups };
 }
 
 /** The parts of an entry, in order, from its manifest. */
@@ -47,22 +48,44 @@ function names(kind: string, columns?: readonly string[]): string[] {
   return columns ? [...columns] : kindSchema(kind).columns.map((c) => c.name);
 }
 
-/** The whole entry (or the named columns) as one Arrow table. */
+/** The decoded columns of one checked part, as record batches of `schema`. */
+function partBatches(
+  file: { path: string; rowGroups: number[] },
+  kind: string,
+  cols: readonly string[],
+  schema: arrow.Schema,
+  opts: { batchRows?: number; whole?: boolean },
+): AsyncGenerator<arrow.RecordBatch> {
+  const specs = cols.map((c) => columnSpec(kindSchema(kind), c));
+  return nativeParquetBatches(file.path, specs, schema, { ...opts, rowGroups: file.rowGroups });
+}
+
+async function partTable(
+  dir: string,
+  manifest: Manifest,
+  file: Manifest['files'][number],
+  cols: readonly string[],
+  schema: arrow.Schema,
+): Promise<arrow.RecordBatch[]> {
+  const checked = await checkedFile(dir, manifest, file.path, cols);
+  const path = checked.path;
+  if (checked.rows !== file.rows) {
+    throw storeError('ChecksumMismatch', `${path}: ${checked.rows} rows, the manifest says ${file.rows}`);
+  }
+  const batches: arrow.RecordBatch[] = [];
+  // The reader yields exactly the footer's rows or throws.
+  for await (const b of partBatches(checked, manifest.kind, cols, schema, { whole: true })) batches.push(b);
+  return batches;
+}
+
+/** The whole entry (or the named columns) as one Arrow table (one batch per decoded chunk). */
 export async function readDataset(ref: DatasetRef | string, opts: ReadOptions = {}): Promise<arrow.Table> {
   const { dir, manifest } = await openEntry(ref);
   const cols = names(manifest.kind, opts.columns);
-  const tables: arrow.Table[] = [];
-  for (const f of manifest.files) {
-    const path = await checkedFile(dir, manifest, f.path, cols);
-    const table = (await readParquetFile(path, cols)).select(cols);
-    if (table.numRows !== f.rows) {
-      throw storeError('ChecksumMismatch', `${path}: ${table.numRows} rows, the manifest says ${f.rows}`);
-    }
-    tables.push(table);
-  }
-  if (tables.length === 0) return emptyTable(manifest.kind, cols);
-  const [first, ...rest] = tables as [arrow.Table, ...arrow.Table[]];
-  return rest.length ? first.concat(...rest) : first;
+  const schema = arrowSchema(kindSchema(manifest.kind), cols);
+  const batches: arrow.RecordBatch[] = [];
+  for (const f of manifest.files) batches.push(...(await partTable(dir, manifest, f, cols, schema)));
+  return batches.length ? new arrow.Table(schema, batches) : emptyTable(manifest.kind, cols);
 }
 
 /** One part of an entry by its index (part-<index>.parquet). */
@@ -79,22 +102,31 @@ export async function readPart(
       `${dir}: no part ${index} in the manifest (${manifest.files.length} parts)`,
     );
   const cols = names(manifest.kind, opts.columns);
-  const path = await checkedFile(dir, manifest, file.path, cols);
-  return (await readParquetFile(path, cols)).select(cols);
+  const schema = arrowSchema(kindSchema(manifest.kind), cols);
+  const batches = await partTable(dir, manifest, file, cols, schema);
+  return batches.length ? new arrow.Table(schema, batches) : emptyTable(manifest.kind, cols);
 }
 
-/** Record batches of every part in order; memory stays at about one batch. */
+/**
+ * Record batches of every part in order; memory stays at about one batch. A batch holds at most
+ * `batchRows` rows; without it, each decoded chunk (up to CHUNK_ROWS = 2048 rows) is a batch, the
+ * cheapest (larger batches are joined from chunks: one more copy).
+ */
 export async function* streamDataset(
   ref: DatasetRef | string,
   opts: ReadOptions & { batchRows?: number } = {},
 ): AsyncGenerator<arrow.RecordBatch> {
   const { dir, manifest } = await openEntry(ref);
   const cols = names(manifest.kind, opts.columns);
+  const schema = arrowSchema(kindSchema(manifest.kind), cols);
   for (const f of manifest.files) {
-    const path = await checkedFile(dir, manifest, f.path, cols);
-    for await (const batch of streamParquetFile(path, { columns: cols, batchRows: opts.batchRows })) {
-      yield batch.select(cols);
-    }
+    yield* partBatches(
+      await checkedFile(dir, manifest, f.path, cols),
+      manifest.kind,
+      cols,
+      schema,
+      opts.batchRows === undefined ? {} : { batchRows: Math.max(1, opts.batchRows) },
+    );
   }
 }
 
@@ -106,4 +138,16 @@ export async function* streamRows(ref: DatasetRef | string, opts: ReadOptions = 
 /** The whole entry as plain row objects (small datasets: queries, estimates, summaries). */
 export async function readRows(ref: DatasetRef | string, opts: ReadOptions = {}): Promise<Row[]> {
   return tableToRows(await readDataset(ref, opts));
+}
+
+/**
+ * The entry's columns (the named ones, else all) as one array of plain values each, the values
+ * readRows would put in its row objects, without building a row object per row.
+ */
+export async function readColumns(
+  ref: DatasetRef | string,
+  opts: ReadOptions = {},
+): Promise<{ rows: number; columns: Record<string, unknown[]> }> {
+  const table = await readDataset(ref, opts);
+  return { rows: table.numRows, columns: tableToColumns(table) };
 }
