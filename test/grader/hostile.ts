@@ -156,3 +156,6 @@ function matrix(rows: number, cols: number, bump: number): string {
 // benchmark golds): only the worker isolation bounds it.
 export const RUNAWAY =
   'We have\n\n$$\n\\begin{aligned}\n\\|\\mathbf{u} \\times \\mathbf{v}\\|^{2} & =\\|\\mathbf{u}\\|^{2}\\|\\mathbf{v}\\|^{2} \\sin ^{2} \\theta \\\\\n& =\\|\\mathbf{u}\\|^{2}\\|\\mathbf{v}\\|^{2}\\left(1-\\cos ^{2} \\theta\\right) \\\\\n& =\\|\\mathbf{u}\\|^{2}\\|\\mathbf{v}\\|^{2}-\\|\\mathbf{u}\\|^{2}\\|\\mathbf{v}\\|^{2} \\cos ^{2} \\theta \\\\\n& =\\|\\mathbf{u}\\|^{2}\\|\\mathbf{v}\\|^{2}-(\\mathbf{u} \\cdot \\mathbf{v})^{2}\n\\end{aligned}\n$$\n\nwhich implies the expression equals 0 .';
+
+/** The derivation alone, as a grader meets it once the gold's sentence is reduced to its math. */
+export const RUNAWAY_MATH = RUNAWAY.slice(RUNAWAY.indexOf('$$') + 2, RUNAWAY.lastIndexOf('$$')).trim();
