@@ -11,6 +11,7 @@
 // whole response).
 import type { ExtractionPolicy } from '../../schemas/grader';
 import { matchBrace } from './text';
+import { MATH_WORDS } from './units';
 
 export { EXTRACTION_POLICIES, type ExtractionPolicy } from '../../schemas/grader';
 
@@ -360,17 +361,13 @@ function isNamed(lhs: string): boolean {
   return /[a-zA-Z]/.test(bare) || /\\(?:angle|overline|frac\{[A-Z])/.test(lhs);
 }
 
-// Words that may stand in math without a backslash.
-const MATH_WORDS =
-  /^(?:and|or|sin|cos|tan|cot|sec|csc|log|exp|max|min|gcd|lcm|mod|det|lim|arcsin|arccos|arctan)$/i;
-
 function proseWords(m: string): number {
   const words =
     m
       .replace(/\\(?:text|mbox|mathrm|textbf)\{[^}]*\}/g, '')
       .replace(/\\(?:begin|end)\{[a-zA-Z*]+\}/g, ' ')
       .match(PROSE_WORD) ?? [];
-  return words.filter((w) => !MATH_WORDS.test(w)).length;
+  return words.filter((w) => !MATH_WORDS.has(w.toLowerCase()) && !/^(?:and|or)$/i.test(w)).length;
 }
 
 /** "$18 a day and $": a price, not math (a number first, then prose). */

@@ -3,6 +3,7 @@
 // \text{…} so units and prose can be recognised later. Every step is a linear pass or a regex
 // without nested quantifiers: this runs on untrusted model output.
 import { matchBrace } from './text';
+import { MATH_WORDS } from './units';
 
 const UNICODE: Array<[RegExp, string]> = [
   [/[\u2212\u2012\u2013\u2014\uFE63\uFF0D]/g, '-'],
@@ -59,29 +60,6 @@ const TRIG_DEGREES =
   /\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)\s*\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![a-zA-Z]))\s*\)?/g;
 // A currency code or symbol written before the amount ("USD 18", "Rs. 250").
 const CURRENCY_PREFIX = /^(?:USD|US\$|EUR|GBP|INR|Rs\.?|CAD|AUD)\s*(?=[-\d.])/i;
-
-const KNOWN_FUNCTIONS = new Set([
-  'sin',
-  'cos',
-  'tan',
-  'cot',
-  'sec',
-  'csc',
-  'arcsin',
-  'arccos',
-  'arctan',
-  'sinh',
-  'cosh',
-  'tanh',
-  'log',
-  'ln',
-  'exp',
-  'max',
-  'min',
-  'gcd',
-  'lcm',
-  'det',
-]);
 
 /** Replaces text-like commands by \text{…} and drops style wrappers, in one linear pass. */
 function rewriteCommands(s: string): string {
@@ -286,7 +264,7 @@ export function normalize(raw: string): string {
   s = s.replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '...');
   s = s.replace(/\\ell(?![a-zA-Z])/g, 'l');
   s = s.replace(/\\operatorname\s*\{\s*([a-zA-Z]+)\s*\}/g, (_m, name: string) =>
-    KNOWN_FUNCTIONS.has(name) ? `\\${name} ` : `\\text{${name}}`,
+    MATH_WORDS.has(name) ? `\\${name} ` : `\\text{${name}}`,
   );
   // Minerva writes "-1./3": a decimal point with no digits after it before an operator.
   s = s.replace(/(\d)\.(?=\s*[/*)+-])/g, '$1');

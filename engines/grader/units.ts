@@ -85,8 +85,8 @@ const UNSPACED_UNITS = new Set([
   'm/s',
 ]);
 
-// Words that are mathematics, not units or prose.
-const MATH_WORDS = new Set([
+// Words that are mathematics, not units or prose (function names, constants).
+export const MATH_WORDS: ReadonlySet<string> = new Set([
   'sin',
   'cos',
   'tan',
