@@ -7,8 +7,9 @@ Modes:
   apply       a new pool per call, as the harnesses' PythonExecutor.apply -> batch_apply does
   persistent  one pool for the whole run (the approach at its best; no isolation between calls)
 
-Reads {"snippets": [...], "workers": N, "timeout_ms": T, "mode": M} on stdin, writes JSON with
-per-call latencies (ms), wall seconds and outputs. The parent preimports sympy and numpy, as
+Reads {"snippets": [...], "workers": N, "timeout_ms": T, "mode": M[, "gap_ms": G]} on stdin
+(G: each caller pauses that long before each call, not counted), writes JSON with per-call
+latencies (ms), wall seconds and outputs. The parent preimports sympy and numpy, as
 the harness's parent does through its grader, so forked workers start warm.
 """
 
@@ -83,6 +84,7 @@ def main() -> None:
     snippets: list[str] = req["snippets"]
     timeout_s = req["timeout_ms"] / 1000
     mode = req["mode"]
+    gap_s = req.get("gap_ms", 0) / 1000
     ctx = mp.get_context("fork")
     latencies = [0.0] * len(snippets)
     outputs: list[list[str]] = [["", ""]] * len(snippets)
@@ -98,6 +100,8 @@ def main() -> None:
                     cursor[0] += 1
                 if i >= len(snippets):
                     return
+                if gap_s > 0:
+                    time.sleep(gap_s)
                 t0 = time.perf_counter()
                 if persistent is not None:
                     out = persistent.run(snippets[i], timeout_s)

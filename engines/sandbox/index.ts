@@ -22,6 +22,15 @@ export {
 } from './determinism';
 export { formatToolOutput, TOOL_OUTPUT_MAX_CHARS, truncateMiddle } from './format';
 export { sandboxInfo } from './isolation';
-export { resolveOptions, SandboxPool } from './pool';
+export { resolveOptions, resolvePoolSettings, SandboxPool } from './pool';
 export { closeSharedSandboxPool, sharedSandboxPool } from './shared';
-export type { ExecResult, Isolation, SandboxInfo, SandboxOptions } from './types';
+export type {
+  ExecResult,
+  ExecTrace,
+  Isolation,
+  PoolSettings,
+  SandboxInfo,
+  SandboxOptions,
+  TracedExecResult,
+} from './types';
+export { POOL_DEFAULTS } from './types';

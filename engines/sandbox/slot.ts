@@ -2,7 +2,7 @@
 // newline-delimited JSON on its stdin/stdout. One execution at a time.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { LaunchSpec } from './isolation';
-import type { ExecResult } from './types';
+import type { ExecResult, ExecTrace } from './types';
 
 /** How long a cold zygote may take to import sympy/numpy on a loaded machine. */
 const READY_TIMEOUT_MS = 120_000;
@@ -18,6 +18,16 @@ interface Pending {
   resolve(r: ExecResult | null): void;
   timer: NodeJS.Timeout;
   started: number;
+  /** Set when the caller asked where the time went: the Node-side steps so far (ns). */
+  trace: Record<string, bigint> | undefined;
+  /** The zygote's steps (ns), from its answer. */
+  zygoteTrace?: Record<string, unknown>;
+}
+
+/** What a slot answers: the result, and where its time went when that was asked for. */
+export interface SlotOutcome {
+  result: ExecResult;
+  trace?: ExecTrace;
 }
 
 export class Slot {
@@ -51,9 +61,11 @@ export class Slot {
     });
   }
 
-  static start(spec: LaunchSpec, timeoutMs: number): Promise<Slot> {
+  /** `onSpawn` sees the slot before it is ready (so that a closing pool can kill it). */
+  static start(spec: LaunchSpec, timeoutMs: number, onSpawn?: (slot: Slot) => void): Promise<Slot> {
     const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: 'pipe' });
     const slot = new Slot(child, spec, timeoutMs);
+    onSpawn?.(slot);
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => {
         slot.kill();
@@ -80,19 +92,36 @@ export class Slot {
     return this.pending !== undefined;
   }
 
-  /** Resolves null when the slot died before the code started. */
-  run(code: string): Promise<ExecResult | null> {
+  /**
+   * Resolves null when the slot died before the code started. `trace`: the outcome also says
+   * where the time went (Node's steps from `trace`'s own, the zygote's from its answer).
+   */
+  run(code: string, trace?: Record<string, bigint>): Promise<SlotOutcome | null> {
     if (this.exited) return Promise.resolve(null);
     if (this.pending) throw new Error('sandbox slot is busy');
     const id = this.nextId++;
-    return new Promise<ExecResult | null>((resolve) => {
+    return new Promise<SlotOutcome | null>((resolve) => {
       // The zygote enforces the timeout itself; this only fires if the zygote is stuck.
       const timer = setTimeout(() => {
         this.settle({ ...failure('Timeout Error', this.timeoutMs), timed_out: true });
         this.kill();
       }, this.timeoutMs + BACKUP_GRACE_MS);
-      this.pending = { id, acked: false, resolve, timer, started: performance.now() };
-      this.child.stdin.write(`${JSON.stringify({ id, code })}\n`);
+      const pending: Pending = {
+        id,
+        acked: false,
+        timer,
+        started: performance.now(),
+        trace,
+        resolve: () => {},
+      };
+      pending.resolve = (result) => {
+        if (result === null) return resolve(null);
+        resolve(pending.trace ? { result, trace: traceOf(pending.trace, pending.zygoteTrace) } : { result });
+      };
+      this.pending = pending;
+      if (trace) trace.dispatched = process.hrtime.bigint();
+      this.child.stdin.write(`${JSON.stringify(trace ? { id, code, trace: true } : { id, code })}\n`);
+      if (trace) trace.written = process.hrtime.bigint();
     });
   }
 
@@ -144,6 +173,12 @@ export class Slot {
       return;
     }
     if (this.pending && msg.id === this.pending.id) {
+      if (this.pending.trace) {
+        this.pending.trace.parsed = process.hrtime.bigint();
+        if (typeof msg.trace === 'object' && msg.trace !== null) {
+          this.pending.zygoteTrace = msg.trace as Record<string, unknown>;
+        }
+      }
       this.settle({
         stdout: String(msg.stdout ?? ''),
         error: typeof msg.error === 'string' ? msg.error : null,
@@ -175,6 +210,20 @@ export class Slot {
     } else this.settle(null);
     this.onExit?.();
   }
+}
+
+/** Every step in milliseconds since the first Node-side one (both sides read CLOCK_MONOTONIC). */
+function traceOf(node: Record<string, bigint>, zygote: Record<string, unknown> | undefined): ExecTrace {
+  const origin = node.submitted ?? node.dispatched ?? 0n;
+  const steps: [string, bigint][] = Object.entries(node);
+  for (const [step, ns] of Object.entries(zygote ?? {})) {
+    if (typeof ns === 'number' && Number.isFinite(ns)) steps.push([`zygote.${step}`, BigInt(Math.round(ns))]);
+  }
+  const out: ExecTrace = {};
+  for (const [step, ns] of steps.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))) {
+    out[step] = Number(ns - origin) / 1e6;
+  }
+  return out;
 }
 
 function failure(error: string, durationMs: number): ExecResult {

@@ -27,6 +27,35 @@ export interface SandboxOptions {
   tmpSizeMb?: number;
 }
 
+/**
+ * How the pool treats runaways: while a slot's execution is past `runawayFraction` of its
+ * timeout, one of `spareSlots` extra warm slots takes queued work, so a runaway does not hold up
+ * the executions waiting behind it. Spares start the first time work has to wait for a slot, and
+ * stay warm from then on. Not part of `SandboxOptions`: they change no execution's result.
+ */
+export interface PoolSettings {
+  /** Extra slots that only run work while a slot is past the fraction. Default 1; 0 disables. */
+  spareSlots?: number;
+  /** Default 0.5. */
+  runawayFraction?: number;
+}
+
+export const POOL_DEFAULTS: Required<PoolSettings> = { spareSlots: 1, runawayFraction: 0.5 };
+
+/**
+ * Where one execution's time went (`SandboxPool.runTraced`): each step's time in ms since the
+ * call (`submitted`). Node's steps: dispatched (a slot taken), written (request on the zygote's
+ * stdin), parsed (answer read). The zygote's (`zygote.*`): after the previous answer, answered,
+ * reaped, swept, cleaned (that execution gone, /tmp empty), ready (the next child forked); then
+ * recv, written (program handed to the waiting child), user_start, user_end (in the child), done
+ * (record or exit seen), sent.
+ */
+export type ExecTrace = Record<string, number>;
+
+export interface TracedExecResult extends ExecResult {
+  trace: ExecTrace;
+}
+
 export type Isolation = 'bubblewrap' | 'fallback';
 
 export interface SandboxInfo {

@@ -22,7 +22,8 @@ describe('sandbox containment (bubblewrap)', () => {
 
   beforeAll(async () => {
     expect(sandboxInfo().isolation).toBe('bubblewrap'); // this host has bwrap: the tests need it
-    pool = await SandboxPool.start(OPTS);
+    // No runaway spare: every check below counts the pool's slots (spares: warm-child.test.ts).
+    pool = await SandboxPool.start(OPTS, { spareSlots: 0 });
     server = createServer((_req, res) => res.end('reached')).on('connection', () => {
       connections += 1;
     });

@@ -1,13 +1,14 @@
 // What the tool loop relies on: harness-style capture and errors, a fresh state per execution,
 // parallel slots, and slots replaced when their process dies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveOptions, SandboxPool } from '../../engines/sandbox/index';
+import { resolveOptions, resolvePoolSettings, SandboxPool } from '../../engines/sandbox/index';
 import { CLEAN_PROBE_OUTPUT, childPids, PROBE } from './helpers';
 
 describe('SandboxPool', () => {
   let pool: SandboxPool;
   beforeAll(async () => {
-    pool = await SandboxPool.start({ size: 2, timeoutMs: 3000 });
+    // No runaway spare: the slot-process checks below count exactly `size` bwrap children.
+    pool = await SandboxPool.start({ size: 2, timeoutMs: 3000 }, { spareSlots: 0 });
   });
   afterAll(async () => {
     await pool?.close();
@@ -78,6 +79,10 @@ describe('SandboxPool', () => {
     expect(() => resolveOptions({ size: 0 })).toThrow('sandbox option size=0 must be a positive integer');
     expect(() => resolveOptions({ timeoutMs: 1.5 })).toThrow(/timeoutMs/);
     expect(() => resolveOptions({ bogus: 1 } as never)).toThrow('sandbox option bogus is unknown');
+    expect(resolvePoolSettings()).toEqual({ spareSlots: 1, runawayFraction: 0.5 });
+    expect(resolvePoolSettings({ spareSlots: 0 }).spareSlots).toBe(0);
+    expect(() => resolvePoolSettings({ spareSlots: -1 })).toThrow(/spareSlots=-1/);
+    expect(() => resolvePoolSettings({ runawayFraction: 0 })).toThrow(/runawayFraction=0/);
     const small = await SandboxPool.start({ size: 1 });
     await small.close();
     await expect(small.run('print(1)')).rejects.toThrow('sandbox: the pool is closed');
