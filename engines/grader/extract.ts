@@ -181,32 +181,33 @@ function statedValue(full: string): string {
   const clause =
     /^([^,;]{1,80}?)\s*[,;]?\s+(?:which|because|since|as|so that|and this|where|for all|when)\b/i.exec(full);
   const phrase = clause && !insideMath(full, (clause[1] as string).length) ? (clause[1] as string) : full;
-  const outsideMath = stripMath(phrase);
+  // One scan of the phrase's math serves the word count, the verb search and the fallback.
+  const math = mathSegments(phrase);
+  const outsideMath = stripMath(phrase, math);
   const words = outsideMath.match(PROSE_WORD) ?? [];
   if (words.length < 2) return phrase;
   const lower = phrase.toLowerCase();
   let cut = -1;
   for (const verb of [' is ', ' are ', ' equals ', ' be ', ' was ', ' gives ', ' get ', ' obtain ']) {
     const i = lower.lastIndexOf(verb);
-    if (i >= 0 && !insideMath(phrase, i) && i + verb.length > cut) cut = i + verb.length;
+    if (i >= 0 && !insideMath(phrase, i, math) && i + verb.length > cut) cut = i + verb.length;
   }
   if (cut > 0) {
     const after = phrase.slice(cut).trim();
     if (after !== '') return after;
   }
-  const math = mathSegments(phrase);
   const last = math[math.length - 1];
   return last ? last.content : phrase;
 }
 
-function stripMath(s: string): string {
+function stripMath(s: string, segments: MathSegment[] = mathSegments(s)): string {
   let out = s;
-  for (const m of mathSegments(s).reverse()) out = out.slice(0, m.start) + out.slice(m.end);
+  for (const m of [...segments].reverse()) out = out.slice(0, m.start) + out.slice(m.end);
   return out;
 }
 
-function insideMath(s: string, at: number): boolean {
-  return mathSegments(s).some((m) => m.start < at && at < m.end);
+function insideMath(s: string, at: number, segments: MathSegment[] = mathSegments(s)): boolean {
+  return segments.some((m) => m.start < at && at < m.end);
 }
 
 function gsm8k(response: string): string | null {
