@@ -92,7 +92,14 @@ export type PolicySource = z.infer<typeof PolicySource>;
 export const InferenceSpec = z.union([
   z
     .object({
-      embedded: z.object({ port: z.number().int().min(0).max(65535).default(0) }).strict(),
+      embedded: z
+        .object({
+          /** 0: free ports. With replicas > 1, replica i listens on port + i. */
+          port: z.number().int().min(0).max(65535).default(0),
+          /** Serving processes behind one spec (docs/inference-pools.md); 1: the worker's own server. */
+          replicas: z.number().int().min(1).max(64).default(1),
+        })
+        .strict(),
     })
     .strict(),
   z

@@ -27,7 +27,7 @@ export interface EvalRunInput {
   tiny_world?: { seed?: number; per_family?: number };
   /** Default: the Python worker's embedded server. External servers load the checkpoint first unless reload is false. */
   inference?:
-    | { embedded: { port: number } }
+    | { embedded: { port: number; replicas?: number } }
     | { endpoints: { urls: string[]; model: string; max_concurrency: number; reload?: boolean } };
   /** Default: the workflow id. */
   eval_id?: string;

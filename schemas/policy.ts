@@ -181,6 +181,11 @@ export const PolicyLoadInput = z
     device: Device.default('auto'),
     dtype: DType.default('auto'),
     max_batch_size: z.number().int().min(1).max(1024).default(64),
+    /**
+     * Serving processes (docs/inference-pools.md). 1: this worker's own in-process server, as always;
+     * N > 1: N child servers (their own device each where there are several), replica i on port + i.
+     */
+    replicas: z.number().int().min(1).max(64).default(1),
   })
   .strict();
 export type PolicyLoadInput = z.input<typeof PolicyLoadInput>;
@@ -189,6 +194,8 @@ export const PolicyLoadOutput = z
   .object({
     /** OpenAI-compatible base URL (…/v1); see schemas/inference.ts. */
     base_url: z.string(),
+    /** Every serving process's base URL (…/v1), base_url first; absent: [base_url]. */
+    base_urls: z.array(z.string()).min(1).optional(),
     model: z.string(),
     checkpoint: CheckpointRef,
     weights_version: z.number().int(),

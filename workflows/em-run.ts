@@ -92,7 +92,7 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
   progress.iterations = spec.iterations;
   const serve: ServeTarget =
     'embedded' in spec.inference
-      ? { embedded: { port: spec.inference.embedded.port } }
+      ? { embedded: { port: spec.inference.embedded.port, replicas: spec.inference.embedded.replicas } }
       : {
           endpoints: {
             urls: spec.inference.endpoints,

@@ -1,7 +1,9 @@
 // Serving a policy: the one place emRun, iteration and evalRun make a checkpoint the one rollouts
-// and evaluations sample from. Embedded: the gpu worker's server loads it (started on first use).
-// External servers (SGLang, or vLLM with the same endpoint): told to load it from disk, unless they
-// already serve it (a run's starting policy, or an evaluation told not to reload).
+// and evaluations sample from. Embedded: the gpu worker's server loads it (started on first use); with
+// replicas, every serving process does, and policy_load returns once each reports it. External servers
+// (SGLang, or vLLM with the same endpoint): each url told to load it from disk and checked to report it,
+// unless they already serve it (a run's starting policy, or an evaluation told not to reload). Either
+// way the caller waits here: nothing samples until every endpoint serves the new policy.
 import { proxyActivities } from '@temporalio/workflow';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { TASK_QUEUES } from '../schemas/queues';
@@ -12,7 +14,7 @@ import { activityOptions } from './common';
 
 /** Where a run's policy is served: the gpu worker's embedded server, or external servers. */
 export type ServeTarget =
-  | { embedded: { port: number } }
+  | { embedded: { port: number; replicas?: number } }
   | { endpoints: { urls: string[]; model: string; max_concurrency: number } };
 
 /** The rollout client's settings for a served policy: the engine's retry and timeout defaults. */
@@ -36,9 +38,11 @@ export async function servePolicy(
 ): Promise<InferenceEndpoints> {
   if ('embedded' in target) {
     const gpu = proxyActivities<GpuActivities>(activityOptions(TASK_QUEUES.gpu, '30 minutes'));
-    const out = await gpu.policy_load({ checkpoint: policy, port: target.embedded.port });
-    const root = out.base_url.replace(/\/v1\/?$/, '');
-    return endpoints([root], out.model, 64);
+    const { port, replicas = 1 } = target.embedded;
+    // One replica sends what it always sent (an unchanged history for runs in flight).
+    const out = await gpu.policy_load({ checkpoint: policy, port, ...(replicas > 1 ? { replicas } : {}) });
+    const roots = (out.base_urls ?? [out.base_url]).map((u) => u.replace(/\/v1\/?$/, ''));
+    return endpoints(roots, out.model, 64);
   }
   const e = target.endpoints;
   if (o.reload) {
