@@ -63,6 +63,15 @@ const trainShape = {
    * the step (longer responses weigh more).
    */
   loss_reduction: z.enum(['sample_mean', 'token_mean']).default('token_mean'),
+  /**
+   * Training processes: unset or 1, the worker's own process; N, N torch.distributed ranks on this
+   * host under torchrun, each taking its share of every optimizer step's sequences (the same global
+   * batch, DDP gradient averaging). Not part of the checkpoint's identity: any rank count trains the
+   * same update (docs/distributed-update.md).
+   */
+  ranks: z.number().int().min(1).max(64).optional(),
+  /** Collective backend of the ranks; unset or auto: nccl with CUDA, else gloo. */
+  backend: z.enum(['auto', 'gloo', 'nccl']).optional(),
 };
 
 export const SftHyper = z
