@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeSharedSandboxPool } from '../engines/sandbox/shared';
+import { unreachableServer } from '../infra/hosts';
 import { temporalAddress } from '../infra/paths';
 import { nodeActivities } from '../nodes/activities';
 import { NAMESPACE, TASK_QUEUES } from '../schemas/queues';
@@ -30,7 +31,10 @@ export function createCpuWorker(o: CpuWorkerOptions): Promise<Worker> {
 }
 
 async function main(): Promise<void> {
-  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const address = temporalAddress();
+  const connection = await NativeConnection.connect({ address }).catch((err) => {
+    throw unreachableServer('cpu', address, err);
+  });
   const worker = await createCpuWorker({ connection });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();

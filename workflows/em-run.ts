@@ -23,7 +23,7 @@ import type { IterationSummary } from '../services/run/record';
 import { activityOptions, callNode, ITERATION, nodeRequest, RUN_ID, STAGE } from './common';
 import { type IterationInput, iteration } from './iteration';
 import { nodesForIteration } from './selection-schedule';
-import { type ServeTarget, servePolicy } from './serve';
+import { Served, type ServeTarget, servePolicy } from './serve';
 
 export interface EmRunInput {
   /** A spec name under pipelines/ (e.g. "tiny") or a path; or give `spec_inline`. */
@@ -125,10 +125,11 @@ export async function emRun(input: EmRunInput): Promise<EmRunResult> {
     const metrics: Metrics = {};
     for (const node of evalNodes) {
       const ctx = { run_id: runId, iteration: 0, seed: spec.seed, policy, inference };
-      const r = await callNode(
-        node,
-        nodeRequest({ ...ctx, train: prepared.train, eval: prepared.eval }, node),
-      );
+      const req = nodeRequest({ ...ctx, train: prepared.train, eval: prepared.eval }, node);
+      // Served again on a live gpu worker when the server's host is lost (serve.ts).
+      const served = new Served(serve, inference);
+      const r = await served.call(policy, inference, (e) => callNode(node, { ...req, inference: e }));
+      inference = served.inference;
       await cpu.recordNode({ run_id: runId, iteration: 0, result: r });
       Object.assign(metrics, r.metrics);
     }

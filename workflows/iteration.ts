@@ -10,7 +10,7 @@ import type { NodeResult, PolicyRef, QuerySet } from '../schemas/run';
 import type { DatasetRef } from '../schemas/store';
 import type * as services from '../services/index';
 import { activityOptions, callNode, nodeRequest, STAGE } from './common';
-import { type ServeTarget, servePolicy } from './serve';
+import { Served, type ServeTarget } from './serve';
 
 export interface IterationInput {
   run_id: string;
@@ -44,7 +44,7 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
   const record = proxyActivities<typeof services>(activityOptions(TASK_QUEUES.cpu, '1 minute')).recordNode;
 
   let policy = input.policy;
-  let inference = input.inference;
+  const served = new Served(input.serve, input.inference);
   const byId = new Map(input.nodes.map((n) => [n.id, n]));
   const started = new Map<string, Promise<NodeResult>>();
   const running = new Set<string>();
@@ -67,7 +67,7 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
           iteration: input.iteration,
           seed: input.seed,
           policy: fresh ?? policy,
-          inference,
+          inference: served.inference,
           train: input.train,
           eval: input.eval,
         },
@@ -83,10 +83,13 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
       setStage();
       let result: NodeResult;
       try {
-        result = await callNode(node, req);
+        // A node sampling from a server whose host died gets the policy served again, and reruns.
+        result = await served.call(req.policy, req.inference, (inference) =>
+          callNode(node, { ...req, inference }),
+        );
         if (result.checkpoint) {
           // Serve the new policy at once: later nodes (evaluate, the next iteration) sample from it.
-          inference = await servePolicy(input.serve, result.checkpoint, { reload: true });
+          await served.serve(result.checkpoint, { reload: true });
           policy = result.checkpoint;
         }
         await record({ run_id: input.run_id, iteration: input.iteration, result });
@@ -114,7 +117,7 @@ export async function iteration(input: IterationInput): Promise<IterationResult>
   return {
     iteration: input.iteration,
     policy,
-    inference,
+    inference: served.inference,
     results: Object.fromEntries(results.map((r) => [r.node_id, r])),
   };
 }

@@ -4,7 +4,7 @@
 // (SGLang, or vLLM with the same endpoint): each url told to load it from disk and checked to report it,
 // unless they already serve it (a run's starting policy, or an evaluation told not to reload). Either
 // way the caller waits here: nothing samples until every endpoint serves the new policy.
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { GpuActivities } from '../schemas/gpu-activities';
 import { TASK_QUEUES } from '../schemas/queues';
 import type { InferenceEndpoints } from '../schemas/rollout';
@@ -50,4 +50,58 @@ export async function servePolicy(
     await cpu.reloadEndpoints({ urls: e.urls, model_path: policy.uri });
   }
   return endpoints(e.urls, e.model, e.max_concurrency);
+}
+
+/** How many times a node is given a freshly served policy after its server was lost. */
+export const RESERVE_LIMIT = 2;
+
+/** The node failed because no inference endpoint answered (its retries spent): the server is gone. */
+export function serverLost(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'InferenceUnavailable'
+  );
+}
+
+/**
+ * Survives the loss of the embedded server's host. The embedded server lives in the gpu worker that
+ * ran policy_load; when that host dies, every node sampling from it fails with InferenceUnavailable.
+ * `call` then gets the policy served again (policy_load goes to whichever gpu worker still polls) and
+ * runs once more; its shards on disk are kept (content keys do not name the endpoints). Nodes that
+ * fail together share one new serve. External endpoints are fixed by the spec: nothing to re-serve.
+ */
+export class Served {
+  private reserving: Promise<InferenceEndpoints> | null = null;
+
+  constructor(
+    private readonly target: ServeTarget,
+    public inference: InferenceEndpoints,
+  ) {}
+
+  async serve(policy: PolicyRef, o: { reload: boolean }): Promise<InferenceEndpoints> {
+    this.inference = await servePolicy(this.target, policy, o);
+    return this.inference;
+  }
+
+  async call<T>(
+    policy: PolicyRef,
+    used: InferenceEndpoints,
+    run: (e: InferenceEndpoints) => Promise<T>,
+  ): Promise<T> {
+    for (let reserved = 0; ; reserved++) {
+      try {
+        return await run(used);
+      } catch (err) {
+        if (!('embedded' in this.target) || !serverLost(err) || reserved >= RESERVE_LIMIT) throw err;
+      }
+      if (this.inference.urls.join(' ') === used.urls.join(' ')) {
+        this.reserving ??= servePolicy(this.target, policy, { reload: true }).finally(() => {
+          this.reserving = null;
+        });
+        this.inference = await this.reserving;
+      }
+      used = this.inference;
+    }
+  }
 }

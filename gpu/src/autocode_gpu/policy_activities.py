@@ -10,6 +10,7 @@ shielded from it, so a cancelled run stops at a step boundary with its last step
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,12 @@ from .liveness import alive
 from .nodes import NODES
 from .paths import local_path
 from .policy import run_logprobs, run_sft
+from .pool import ServerPool
 from .server import PolicyServer
 from .wire import validate, with_defaults
 
 _server: PolicyServer | None = None
+_pool: ServerPool | None = None
 _server_lock = threading.Lock()
 
 
@@ -56,15 +59,22 @@ def policy_logprobs(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve(payload: dict[str, Any]) -> dict[str, Any]:
-    """Starts this process's inference server on the checkpoint, or swaps the running server's weights."""
+    """Starts this process's inference server on the checkpoint, or swaps the running server's weights;
+    with ``replicas > 1``, the same through a pool of child servers (:mod:`autocode_gpu.pool`)."""
     global _server
     req = with_defaults("PolicyLoadInput", payload)
     path = local_path(req["checkpoint"]["uri"])
+    if req["replicas"] > 1:
+        return _serve_pool(req, path)
+    _stop_pool()
     with _server_lock:
         if _server is None:
             engine = Engine(Path(path), req["device"], req["dtype"], req["max_batch_size"])
             server = PolicyServer(engine, req["served_model_name"])
-            server.start(req["host"], req["port"])
+            # On a cluster the rollouts run on other hosts: AUTOCODE_SERVE_HOST is the address of this
+            # host they reach it at (bound and advertised); a host given in the request wins.
+            host = payload.get("host") or os.environ.get("AUTOCODE_SERVE_HOST") or req["host"]
+            server.start(host, req["port"])
             _server, reloaded = server, False
         else:
             if _server.engine.checkpoint.resolve() != path.resolve():
@@ -83,12 +93,62 @@ def serve(payload: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def stop_server() -> None:
+def _serve_pool(req: dict[str, Any], path: Path) -> dict[str, Any]:
+    global _pool
+    stop_in_process()
+    with _server_lock:
+        if _pool is not None and _pool.n != req["replicas"]:
+            _pool.stop()
+            _pool = None
+        if _pool is None:
+            _pool = ServerPool(
+                req["replicas"],
+                host=req["host"],
+                port=req["port"],
+                served_model_name=req["served_model_name"],
+                device=req["device"],
+                dtype=req["dtype"],
+                max_batch_size=req["max_batch_size"],
+            )
+            reloaded = False
+        else:
+            reloaded = True
+        # Returns once every replica reports this checkpoint: nothing samples from a mixed pool.
+        served = _pool.serve(path)
+        first = served[0]
+        return {
+            "base_url": f"{first['url']}/v1",
+            "base_urls": [f"{r['url']}/v1" for r in served],
+            "model": req["served_model_name"],
+            "checkpoint": req["checkpoint"],
+            "weights_version": first["weights_version"],
+            "reloaded": reloaded,
+            "device": first["device"],
+            "dtype": first["dtype"],
+            "max_model_len": first["max_model_len"],
+        }
+
+
+def _stop_pool() -> None:
+    global _pool
+    with _server_lock:
+        if _pool is not None:
+            _pool.stop()
+            _pool = None
+
+
+def stop_in_process() -> None:
     global _server
     with _server_lock:
         if _server is not None:
             _server.stop()
             _server = None
+
+
+def stop_server() -> None:
+    """Stops whatever serves: the in-process server and every pool replica."""
+    stop_in_process()
+    _stop_pool()
 
 
 @activity.defn(name="policy_load")

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -27,8 +28,31 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
+def describe_host(toward: str) -> str:
+    """This host in words, as infra/hosts.ts: AUTOCODE_HOST (else the hostname) and the address it
+    would use toward ``toward`` (host:port), when it has a route there."""
+    name = os.environ.get("AUTOCODE_HOST") or socket.gethostname()
+    host, _, port = toward.rpartition(":")
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((host, int(port)))  # UDP: nothing is sent, the kernel only picks a route
+            return f"host {name} ({probe.getsockname()[0]})"
+    except (OSError, ValueError):
+        return f"host {name} (no route to {host})"
+
+
+async def connect(address: str, namespace: str) -> Client:
+    try:
+        return await Client.connect(address, namespace=namespace)
+    except Exception as e:  # the SDK raises RuntimeError for every connection failure
+        raise SystemExit(
+            f"the gpu worker on {describe_host(address)} cannot reach the Temporal server at {address} "
+            f"(AUTOCODE_TEMPORAL_ADDRESS): {e}"
+        ) from e
+
+
 async def run(address: str, namespace: str, task_queue: str) -> None:
-    client = await Client.connect(address, namespace=namespace)
+    client = await connect(address, namespace)
     # One activity at a time: the policy owns the device. Activities are synchronous (torch
     # blocks), so they run on a thread pool and heartbeat from there.
     with ThreadPoolExecutor(max_workers=2) as pool:
