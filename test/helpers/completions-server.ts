@@ -133,6 +133,9 @@ export async function startCompletionsServer(opts: ServerOptions): Promise<Compl
     try {
       const raw = await readBody(req);
       const path = (req.url ?? '/').split('?')[0] as string;
+      // SGLang's /get_model_info: what it serves, so a reload can be checked.
+      if (req.method === 'GET' && path === '/get_model_info')
+        return send(res, 200, { model_path: loaded.path ?? '/scripted', is_generation: true });
       let body: unknown;
       try {
         body = JSON.parse(raw);
