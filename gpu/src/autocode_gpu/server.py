@@ -2,10 +2,14 @@
 
 OpenAI-compatible ``POST /v1/completions`` with vLLM's token-id extensions, vLLM's ``POST /tokenize``
 (text, or chat messages through the tokenizer's chat template), SGLang's ``POST /update_weights_from_disk``,
-``GET /health`` and ``GET /v1/models``. Standard library HTTP (one thread per connection); generation is
-batched across requests by the engine.
+SGLang's ``GET /get_model_info``, ``GET /health`` and ``GET /v1/models``; the last three name the checkpoint
+served and its weights version, so a caller can check that a reload took. Standard library HTTP (one
+thread per connection); generation is batched across requests by the engine.
 
-Run alone: ``python -m autocode_gpu.server --model var/store/checkpoints/<key> --port 8000``.
+Run alone: ``python -m autocode_gpu.server --model var/store/checkpoints/<key> --port 8000``. As one
+replica of the gpu worker's pool (:mod:`autocode_gpu.pool`): ``--announce`` prints one JSON line
+``{"url", "pid"}`` once listening, and ``--exit-with-stdin`` ends the process when its stdin closes (the
+worker holds the other end, so the server goes when the worker does, even after kill -9).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sys
 import threading
 import time
 import uuid
@@ -111,6 +117,11 @@ class PolicyServer:
                 }
             ],
         }
+
+    def model_info(self) -> dict[str, Any]:
+        # SGLang's shape (model_path, tokenizer_path, is_generation), then what /health reports.
+        path = str(self.engine.checkpoint)
+        return {"model_path": path, "tokenizer_path": path, "is_generation": True, **describe(self.engine)}
 
     def tokenize(self, body: dict[str, Any]) -> dict[str, Any]:
         # vLLM's two forms: text (`prompt`), or chat `messages` rendered by the tokenizer's chat template.
@@ -314,6 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self.policy.health())
         elif path == "/v1/models":
             self._send(200, self.policy.models())
+        elif path == "/get_model_info":
+            self._send(200, self.policy.model_info())
         else:
             self._error(404, f"no route GET {path}", "NotFoundError")
 
@@ -346,14 +359,28 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto")
     p.add_argument("--max-batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--announce", action="store_true", help='print {"url", "pid"} as JSON once listening')
+    p.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin reaches end of file")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if a.threads > 0:
+        import torch
+
+        torch.set_num_threads(a.threads)
     engine = Engine(Path(a.model), a.device, a.dtype, a.max_batch_size)
     server = PolicyServer(engine, a.served_model_name)
     url = server.start(a.host, a.port)
-    print(f"serving {a.model} as {a.served_model_name} on {url}", flush=True)
+    if a.announce:
+        print(json.dumps({"url": url, "pid": os.getpid()}), flush=True)
+    else:
+        print(f"serving {a.model} as {a.served_model_name} on {url}", flush=True)
+    done = threading.Event()
+    if a.exit_with_stdin:
+        # The parent holds the pipe's other end: end of file means it is gone (or asked us to stop).
+        threading.Thread(target=lambda: (sys.stdin.buffer.read(), done.set()), daemon=True).start()
     try:
-        threading.Event().wait()
+        done.wait()
     except KeyboardInterrupt:
         pass
     finally:
