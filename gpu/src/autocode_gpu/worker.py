@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import os
 import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -28,17 +30,21 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def describe_host(toward: str) -> str:
-    """This host in words, as infra/hosts.ts: AUTOCODE_HOST (else the hostname) and the address it
-    would use toward ``toward`` (host:port), when it has a route there."""
-    name = os.environ.get("AUTOCODE_HOST") or socket.gethostname()
-    host, _, port = toward.rpartition(":")
+def host_addresses() -> list[str]:
+    """This host's non-loopback IPv4 addresses (Linux: its network namespace's local routes)."""
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect((host, int(port)))  # UDP: nothing is sent, the kernel only picks a route
-            return f"host {name} ({probe.getsockname()[0]})"
-    except (OSError, ValueError):
-        return f"host {name} (no route to {host})"
+        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+    except OSError:
+        return []
+    found = [prev.split()[-1] for prev, line in itertools.pairwise(lines) if "/32 host LOCAL" in line]
+    return sorted({a for a in found if not a.startswith("127.")}, key=found.index)
+
+
+def describe_host() -> str:
+    """This host in words, as infra/hosts.ts: AUTOCODE_HOST (else the hostname) and its addresses."""
+    name = os.environ.get("AUTOCODE_HOST") or socket.gethostname()
+    addresses = host_addresses()
+    return f"host {name} ({', '.join(addresses)})" if addresses else f"host {name}"
 
 
 async def connect(address: str, namespace: str) -> Client:
@@ -46,7 +52,7 @@ async def connect(address: str, namespace: str) -> Client:
         return await Client.connect(address, namespace=namespace)
     except Exception as e:  # the SDK raises RuntimeError for every connection failure
         raise SystemExit(
-            f"the gpu worker on {describe_host(address)} cannot reach the Temporal server at {address} "
+            f"the gpu worker on {describe_host()} cannot reach the Temporal server at {address} "
             f"(AUTOCODE_TEMPORAL_ADDRESS): {e}"
         ) from e
 
