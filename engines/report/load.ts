@@ -10,6 +10,7 @@ import type { ReportData, ReportIteration, ReportTraining } from '../../schemas/
 import { Metrics } from '../../schemas/run';
 import type { DatasetRef } from '../../schemas/store';
 import { rewardByMode } from '../rollouts/mode-rewards';
+import { resolveUri } from '../store/locate';
 
 /** Where evaluations of single checkpoints are recorded (`var/evals/<id>/result.json`). */
 export const EVALS_DIR = join(VAR_DIR, 'evals');
@@ -144,13 +145,21 @@ export function trainingFromNodes(nodes: readonly RecordedNode[]): ReportTrainin
  * store still holds it (a report never fails on that: without the dataset the curve has a gap).
  */
 async function withReward(node: RecordedNode): Promise<RecordedNode> {
-  if (node.uses !== 'rollouts' || !node.dataset || !existsSync(node.dataset.uri)) return node;
+  if (node.uses !== 'rollouts' || !node.dataset || !present(node.dataset.uri)) return node;
   if (Object.keys(node.metrics).some((k) => k.startsWith('reward.'))) return node;
   try {
     const reward = await rewardByMode(node.dataset as DatasetRef);
     return { ...node, metrics: { ...node.metrics, ...reward } };
   } catch {
     return node;
+  }
+}
+
+function present(uri: string): boolean {
+  try {
+    return existsSync(resolveUri(uri));
+  } catch {
+    return false; // the store is not mounted here: a gap, as for a deleted dataset
   }
 }
 

@@ -5,6 +5,7 @@ import { PATHS } from '../../infra/paths';
 import type { DatasetRef, Manifest } from '../../schemas/store';
 import { sha256File } from './canonical';
 import { storeError } from './errors';
+import { resolveUri } from './locate';
 import { entryDir, filesDigest, readManifest, refOf, storeRoot } from './manifest';
 
 /** The finished entry (kind, key), or null when it is absent or unfinished. Checks file sizes. */
@@ -38,7 +39,7 @@ async function checkSizes(dir: string, manifest: Manifest): Promise<void> {
  * files present with their sizes. Cheap; `verify` also re-hashes every byte.
  */
 export async function openEntry(ref: DatasetRef | string): Promise<{ dir: string; manifest: Manifest }> {
-  const dir = typeof ref === 'string' ? ref : ref.uri;
+  const dir = resolveUri(typeof ref === 'string' ? ref : ref.uri);
   const manifest = await readManifest(dir);
   if (!manifest)
     throw storeError('MissingPart', `${dir}: no ${'_manifest.json'} (entry missing or unfinished)`);

@@ -3,16 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { PATHS } from '../../infra/paths';
+import { basename, join } from 'node:path';
 import { type DatasetRef, MANIFEST_FILE, Manifest, type ManifestFile } from '../../schemas/store';
 import { canonicalJson, sha256Hex } from './canonical';
 import { storeError } from './errors';
+import { markStoreRoot, refUri, resolveUri } from './locate';
+import { storeRoot } from './root';
 
-export function storeRoot(root?: string): string {
-  // The environment is read per call so a worker (or test) can point at another store after import.
-  return resolve(root ?? process.env.AUTOCODE_STORE ?? PATHS.store);
-}
+export { storeRoot };
 
 export function entryDir(kind: string, key: string, root?: string): string {
   if (!/^[a-z][a-z0-9_]*$/.test(kind)) throw storeError('InvalidInput', `bad store kind "${kind}"`);
@@ -48,8 +46,9 @@ export function filesDigest(files: readonly ManifestFile[]): string {
   return sha256Hex(canonicalJson(files));
 }
 
-/** The manifest of `dir`, or null when the entry is not finished. */
-export async function readManifest(dir: string): Promise<Manifest | null> {
+/** The manifest of `dir` (a directory or a ref's uri), or null when the entry is not finished. */
+export async function readManifest(dirOrUri: string): Promise<Manifest | null> {
+  const dir = resolveUri(dirOrUri);
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {
@@ -81,6 +80,7 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   try {
     await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`, { flush: true });
     await rename(tmp, final);
+    markStoreRoot(dir);
   } finally {
     await rm(tmp, { force: true });
   }
@@ -90,7 +90,7 @@ export function refOf(dir: string, manifest: Manifest): DatasetRef {
   return {
     kind: manifest.kind,
     key: manifest.key,
-    uri: resolve(dir),
+    uri: refUri(dir),
     sha256: filesDigest(manifest.files),
     rows: manifest.rows,
     schema_version: manifest.schema_version,

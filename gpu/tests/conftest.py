@@ -120,6 +120,7 @@ def tokenizer():
 def make_checkpoint(tokenizer, name: str, seed: int) -> Path:
     """A randomly initialised tiny checkpoint in the store; returns its directory."""
     from autocode_gpu.checkpoint import save_checkpoint
+    from autocode_gpu.paths import local_path
     from autocode_gpu.store import content_key, entry_dir
     from autocode_gpu.tiny import tiny_model
 
@@ -128,7 +129,7 @@ def make_checkpoint(tokenizer, name: str, seed: int) -> Path:
     ref = save_checkpoint(
         model, tokenizer, dest, producer={"activity": "test_fixture", "version": "1"}, params={"seed": seed}
     )
-    return Path(ref["uri"])
+    return local_path(ref["uri"])
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from test_update import HYPER, train_ref  # noqa: F401  (the module fixture)
 
 from autocode_gpu.nodes import NODES, scalar_metrics
+from autocode_gpu.paths import local_path
 from autocode_gpu.store import read_manifest
 from autocode_gpu.wire import first_error
 
@@ -110,7 +111,7 @@ def test_rescoring_then_updating_through_the_node_entry(train_ref: dict, ckpt_a:
     assert first_error("NodeResult", out) is None
     assert out["output"] == "checkpoint" and out["dataset"] is None and out["cached"] is False
     assert out["metrics"]["steps"] == 3 and out["metrics"]["cached"] is False
-    ckpt = Path(out["checkpoint"]["uri"])
+    ckpt = local_path(out["checkpoint"]["uri"])
     assert out["checkpoint"]["key"] == read_manifest(ckpt)["key"] == ckpt.name
     assert set(out["checkpoint"]) == {"uri", "key"}
 

@@ -15,7 +15,7 @@ import torch
 from test_update import HYPER, train_ref  # noqa: F401  (the module fixture)
 
 from autocode_gpu.checkpoint import load_policy
-from autocode_gpu.paths import work_root
+from autocode_gpu.paths import local_path, work_root
 from autocode_gpu.policy import run_update
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -73,7 +73,7 @@ def test_killed_update_resumes_from_its_step_checkpoint(
     straight = run_update(req)
     assert straight["metrics"]["resumed_from_step"] == 0
     monkeypatch.setenv("AUTOCODE_STORE", str(store))
-    a, _ = load_policy(Path(run_update(req)["checkpoint"]["uri"]), "cpu", "float32")
-    b, _ = load_policy(Path(straight["checkpoint"]["uri"]), "cpu", "float32")
+    a, _ = load_policy(local_path(run_update(req)["checkpoint"]["uri"]), "cpu", "float32")
+    b, _ = load_policy(local_path(straight["checkpoint"]["uri"]), "cpu", "float32")
     for (name, pa_), (_, pb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.allclose(pa_, pb, atol=1e-4), name

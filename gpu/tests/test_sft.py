@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from autocode_gpu.checkpoint import load_policy
 from autocode_gpu.demos import encode_demonstration, tool_output_spans
+from autocode_gpu.paths import local_path
 from autocode_gpu.policy import run_sft
 
 RESPONSE = " ```python\nprint(12 + 7)\n```\n```output\n19\n```\nThe answer is \\boxed{19}."
@@ -44,10 +45,10 @@ def test_sft_trains_the_tiny_model_from_scratch(store: Path) -> None:
     assert out["metrics"]["steps"] == 24 == len(beats)
     first, last = beats[0]["loss"], beats[-1]["loss"]
     assert last < 0.6 * first, (first, last)
-    model, tok = load_policy(Path(out["checkpoint"]["uri"]), "cpu", "float32")
+    model, tok = load_policy(local_path(out["checkpoint"]["uri"]), "cpu", "float32")
     assert model.config.hidden_size == TINY_TEST["hidden_size"] and len(tok) <= TINY_TEST["vocab_size"]
     assert [tok.decode([t]) for t in tok("4096")["input_ids"]] == ["4", "0", "9", "6"]
-    manifest = json.loads((Path(out["checkpoint"]["uri"]) / "_manifest.json").read_text())
+    manifest = json.loads((local_path(out["checkpoint"]["uri"]) / "_manifest.json").read_text())
     assert manifest["params"]["tiny"] == TINY_TEST
     assert manifest["inputs"]["demonstrations"]["sha256"] == ref["sha256"]
     assert manifest["producer"] == {"activity": "policy_sft", "version": "1"}

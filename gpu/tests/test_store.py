@@ -6,6 +6,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from autocode_gpu import store
+from autocode_gpu.paths import local_path
 
 PRODUCER = {"activity": "test_store", "version": "1"}
 
@@ -38,7 +39,7 @@ def test_write_then_read_by_manifest(tmp_path: Path) -> None:
     assert table.num_rows == 20 and table.column_names == ["query_id", "reward"]
     assert table.column("reward").to_pylist() == [float(i % 2) for i in range(10)] * 2
     assert sum(b.num_rows for b in store.iter_batches(ref, batch_size=3)) == 20
-    manifest = json.loads((Path(ref["uri"]) / "_manifest.json").read_text())
+    manifest = json.loads((local_path(ref["uri"]) / "_manifest.json").read_text())
     assert [f["path"] for f in manifest["files"]] == ["part-00000.parquet", "part-00001.parquet"]
     assert ref["sha256"] == store.files_digest(manifest["files"])
 
@@ -51,7 +52,7 @@ def test_unfinished_entry_is_not_found(tmp_path: Path) -> None:
 
 def test_changed_byte_fails_verification_naming_the_file(tmp_path: Path) -> None:
     ref = make_entry(tmp_path)
-    part = Path(ref["uri"]) / "part-00001.parquet"
+    part = local_path(ref["uri"]) / "part-00001.parquet"
     data = bytearray(part.read_bytes())
     data[100] ^= 0xFF
     part.write_bytes(bytes(data))
@@ -116,7 +117,7 @@ def test_content_key_ignores_key_order_and_names_inputs_by_their_keys() -> None:
 
 def test_bad_manifest_is_rejected(tmp_path: Path) -> None:
     ref = make_entry(tmp_path, parts=1)
-    path = Path(ref["uri"]) / "_manifest.json"
+    path = local_path(ref["uri"]) / "_manifest.json"
     manifest = json.loads(path.read_text())
     del manifest["producer"]
     path.write_text(json.dumps(manifest))

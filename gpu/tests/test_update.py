@@ -17,6 +17,7 @@ from autocode_gpu.checkpoint import load_policy
 from autocode_gpu.demos import encode_demonstration
 from autocode_gpu.examples import Example, collate
 from autocode_gpu.loss import sequence_logprobs
+from autocode_gpu.paths import local_path
 from autocode_gpu.policy import run_logprobs, run_update
 from autocode_gpu.store import read_dataset
 
@@ -55,7 +56,7 @@ def test_logprobs_fill_the_dataset_with_the_policys_log_probs(
 ) -> None:
     table = read_dataset(train_ref)
     assert train_ref["rows"] == 24 and train_ref["kind"] == "train"
-    assert Path(train_ref["uri"]).parent == store / "train"
+    assert local_path(train_ref["uri"]).parent == store / "train"
     model, _ = load_policy(ckpt_a, "cpu", "float32")
     row = table.slice(3, 1).to_pylist()[0]
     e = Example(row["prompt_token_ids"], row["response_token_ids"], row["loss_mask"], None, 1.0)
@@ -78,7 +79,7 @@ def test_update_writes_a_loadable_checkpoint_and_is_cached(train_ref: dict, ckpt
     assert all(b["tokens_per_s"] > 0 and "loss" in b for b in beats)
     # Behaviour log-probs came from the starting policy: the first step is on-policy (ratio 1).
     assert 0.8 < m["mean_ratio"] < 1.25
-    ck = Path(out["checkpoint"]["uri"])
+    ck = local_path(out["checkpoint"]["uri"])
     manifest = json.loads((ck / "_manifest.json").read_text())
     assert manifest["kind"] == "checkpoints" and manifest["key"] == out["checkpoint"]["key"] == ck.name
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= {f["path"] for f in manifest["files"]}

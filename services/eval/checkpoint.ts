@@ -2,10 +2,10 @@
 // the last policy an EM run recorded under var/runs/<run>/ (the newest iteration whose nodes produced
 // a checkpoint; else the run's starting policy). A wrong name fails at once, naming what exists.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkpointStamp } from '../../engines/store/checkpoint-identity';
+import { refUri, resolveUri } from '../../engines/store/locate';
 import { storeRoot } from '../../engines/store/manifest';
 import { PATHS } from '../../infra/paths';
 import { CHECKPOINT_KIND } from '../../schemas/datasets';
@@ -48,11 +48,11 @@ function whatExists(): string {
 /** A checkpoint directory's identity: its store key, else the stamp of its path and files (shared with
  * prepareRun and the Python worker: engines/store/checkpoint-identity.ts). */
 function checkpointRef(dir: string): PolicyRef {
-  return { uri: dir, key: checkpointStamp(dir) };
+  return { uri: refUri(dir), key: checkpointStamp(dir) };
 }
 
 function checkpointDir(spec: string, context: string): PolicyRef {
-  const path = resolve(spec.startsWith('file://') ? fileURLToPath(spec) : spec);
+  const path = resolveUri(spec);
   if (!existsSync(path))
     throw missingCheckpoint(`${context}checkpoint ${path} does not exist (${whatExists()})`);
   if (!statSync(path).isDirectory() || !existsSync(join(path, 'config.json')))
@@ -92,7 +92,7 @@ function latestOfRun(runId: string): PolicyRef {
     // One update per iteration is the rule; with several, the last one recorded was served last.
     const last = produced.sort((a, b) => b.mtime - a.mtime)[0];
     if (last) {
-      if (!existsSync(last.ref.uri))
+      if (!existsSync(resolveUri(last.ref.uri)))
         throw missingCheckpoint(
           `run ${runId}: ${it.name}/${last.node} names checkpoint ${last.ref.uri}, which no longer exists`,
         );
@@ -114,8 +114,8 @@ function startingPolicy(dir: string): PolicyRef | null {
     };
     const key = report.iterations?.at(-1)?.policy;
     if (key && /^[0-9a-f]{64}$/.test(key)) {
-      const uri = join(storeRoot(), CHECKPOINT_KIND, key);
-      if (existsSync(join(uri, MANIFEST_FILE))) return { uri, key };
+      const dir = join(storeRoot(), CHECKPOINT_KIND, key);
+      if (existsSync(join(dir, MANIFEST_FILE))) return { uri: refUri(dir), key };
     }
   } catch {
     /* no report yet */

@@ -3,7 +3,7 @@
 // its demonstrations as content-addressed datasets (checked before any store write).
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { BENCHMARK_NAMES } from '../../datasets/benchmarks';
 import { loadBenchmark } from '../../datasets/load';
@@ -13,6 +13,7 @@ import { renderPrompt } from '../../engines/rollouts/prompts';
 import { contentKey, sha256Hex } from '../../engines/store/canonical';
 import { lookup } from '../../engines/store/catalog';
 import { checkpointStamp } from '../../engines/store/checkpoint-identity';
+import { refUri, resolveUri } from '../../engines/store/locate';
 import { writeDataset } from '../../engines/store/writer';
 import { PATHS } from '../../infra/paths';
 import { applyOverrides, readSpecFile, resolveSpecPath } from '../../pipelines/load';
@@ -144,10 +145,10 @@ function resolveBase(spec: ResolvedSpec): PreparedRun['base'] {
   if (!('base' in spec.policy)) return null;
   const { base, revision } = spec.policy;
   if (baseKind(base) === 'hub') return { hub: base, revision };
-  const path = resolve(base.replace(/^file:\/\//, ''));
+  const path = resolveUri(base);
   if (!existsSync(join(path, 'config.json')))
     throw invalidSpec(`policy.base: ${path}: no checkpoint there (no config.json)`);
-  return { checkpoint: { uri: path, key: checkpointStamp(path) } };
+  return { checkpoint: { uri: refUri(path), key: checkpointStamp(path) } };
 }
 
 export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
@@ -173,7 +174,7 @@ export async function prepareRun(input: PrepareRunInput): Promise<PreparedRun> {
     demonstrations: writeDemonstrations ? await writeDemonstrations() : null,
     // A checkpoint given by path is identified by its path and files (see checkpointStamp).
     initial_policy_key:
-      'checkpoint' in spec.policy ? checkpointStamp(resolve(spec.policy.checkpoint)) : sha256Hex(''),
+      'checkpoint' in spec.policy ? checkpointStamp(resolveUri(spec.policy.checkpoint)) : sha256Hex(''),
     base,
   };
 }

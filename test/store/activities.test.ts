@@ -6,13 +6,15 @@ afterAll(() => store.cleanup());
 // The activities use the default store root, read from the environment at import.
 process.env.AUTOCODE_STORE = store.root;
 const { prepareQueries, storeLookup, storeVerify } = await import('../../services/store');
-const { readRows } = await import('../../engines/store');
+const { readRows, resolveUri } = await import('../../engines/store');
 
 describe('store activities', () => {
   it('prepareQueries writes a queries dataset once, then answers from the store', async () => {
     const input = { benchmarks: [{ name: 'amc23', split: 'test' }, { name: 'aime24' }], limit: 10 };
     const ref = await prepareQueries(input);
-    expect(ref.uri.startsWith(store.root)).toBe(true);
+    // Named relative to the store root, resolved here against this host's root.
+    expect(ref.uri).toBe(`store:queries/${ref.key}`);
+    expect(resolveUri(ref.uri).startsWith(store.root)).toBe(true);
     expect(ref.rows).toBe(20);
     const rows = await readRows(ref, { columns: ['query_id', 'source'] });
     expect(rows[0]).toEqual({ query_id: 'amc23/test/0', source: 'amc23' });

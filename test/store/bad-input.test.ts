@@ -11,6 +11,7 @@ import {
   verify,
   writeDataset,
 } from '../../engines/store';
+import { resolveUri } from '../../engines/store/locate';
 import type { Row } from '../../schemas/datasets';
 import type { DatasetRef } from '../../schemas/store';
 import { keyFor, PRODUCER, rng, rolloutRow, tempStore } from './fixtures';
@@ -34,9 +35,9 @@ async function goodEntry(name: string): Promise<DatasetRef> {
 
 /** Replaces part 1 of an entry with `file` and re-signs the manifest so only the schema is wrong. */
 async function swapPart(ref: DatasetRef, file: string): Promise<void> {
-  const part = join(ref.uri, 'part-00001.parquet');
+  const part = join(resolveUri(ref.uri), 'part-00001.parquet');
   copyFileSync(file, part);
-  const manifestPath = join(ref.uri, '_manifest.json');
+  const manifestPath = join(resolveUri(ref.uri), '_manifest.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   manifest.files[1].bytes = readFileSync(part).byteLength;
   manifest.files[1].sha256 = await sha256File(part);
@@ -59,7 +60,7 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
   it('a missing column names the file and the column', async () => {
     const ref = await goodEntry('missing');
     const bad = join(store.root, 'missing.parquet');
-    python(PY_BAD, [join(ref.uri, 'part-00000.parquet'), bad, 'missing']);
+    python(PY_BAD, [join(resolveUri(ref.uri), 'part-00000.parquet'), bad, 'missing']);
     await swapPart(ref, bad);
     // The old ref no longer matches the re-signed manifest; read the entry by its directory.
     await expect(readDataset(ref)).rejects.toMatchObject({ type: 'ChecksumMismatch' });
@@ -75,7 +76,7 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
   it('a mistyped column names the file, the column and both types', async () => {
     const ref = await goodEntry('mistyped');
     const bad = join(store.root, 'mistyped.parquet');
-    python(PY_BAD, [join(ref.uri, 'part-00000.parquet'), bad, 'mistyped']);
+    python(PY_BAD, [join(resolveUri(ref.uri), 'part-00000.parquet'), bad, 'mistyped']);
     await swapPart(ref, bad);
     const err = await readRows(ref.uri).catch((e) => e);
     expect(err).toMatchObject({ type: 'SchemaMismatch', nonRetryable: true });
@@ -87,7 +88,7 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
   it('finish refuses a part with the wrong schema', async () => {
     const ref = await goodEntry('source');
     const bad = join(store.root, 'finish-missing.parquet');
-    python(PY_BAD, [join(ref.uri, 'part-00000.parquet'), bad, 'missing']);
+    python(PY_BAD, [join(resolveUri(ref.uri), 'part-00000.parquet'), bad, 'missing']);
     const params = { name: 'finish' };
     const w = openWriter({
       kind: 'rollouts',
@@ -107,14 +108,14 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
 
   it('a truncated file: lookup and reads name it', async () => {
     const ref = await goodEntry('truncated');
-    const part = join(ref.uri, 'part-00000.parquet');
+    const part = join(resolveUri(ref.uri), 'part-00000.parquet');
     truncateSync(part, 200);
     await expect(lookup('rollouts', ref.key, store.root)).rejects.toMatchObject({
       type: 'ChecksumMismatch',
       message: expect.stringMatching(/part-00000\.parquet: 200 bytes, the manifest says \d+/),
     });
     // Re-signed to the truncated size, the Parquet reader itself refuses it.
-    const manifestPath = join(ref.uri, '_manifest.json');
+    const manifestPath = join(resolveUri(ref.uri), '_manifest.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.files[0].bytes = 200;
     manifest.files[0].sha256 = await sha256File(part);
@@ -126,7 +127,7 @@ describe('bad input is a non-retryable error naming what is wrong', () => {
 
   it('a manifest whose sha256 does not match: verify names the file', async () => {
     const ref = await goodEntry('sha');
-    const part = join(ref.uri, 'part-00001.parquet');
+    const part = join(resolveUri(ref.uri), 'part-00001.parquet');
     const bytes = readFileSync(part);
     bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0xff;
     writeFileSync(part, bytes);

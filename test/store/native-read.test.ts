@@ -18,6 +18,7 @@ import {
   writeDataset,
 } from '../../engines/store';
 import { arrowSchema, kindSchema } from '../../engines/store/arrow-schema';
+import { resolveUri } from '../../engines/store/locate';
 import { CHUNK_ROWS, nativeParquetBatches } from '../../engines/store/native-read';
 import { parquetInfo } from '../../engines/store/parquet';
 import type { Row } from '../../schemas/datasets';
@@ -97,7 +98,7 @@ describe('native Parquet reader', () => {
 
   it('a part scanned in many windows, two at a time, comes back in row order', async () => {
     const ref = await rollouts('windows', 250);
-    const path = join(ref.uri, 'part-00000.parquet');
+    const path = join(resolveUri(ref.uri), 'part-00000.parquet');
     const info = await parquetInfo(path);
     expect(info.rowGroups).toEqual(Array.from({ length: 14 }, () => 250));
     const specs = kindSchema('rollouts').columns;
@@ -246,7 +247,7 @@ print(json.dumps(store.write_manifest(d, kind="rollouts", schema_version=1,
 
   it('a damaged page is UnreadableParquet naming the file, never a short read', async () => {
     const ref = await rollouts('damaged', 500);
-    const part = join(ref.uri, 'part-00000.parquet');
+    const part = join(resolveUri(ref.uri), 'part-00000.parquet');
     const bytes = readFileSync(part);
     // Flip bytes in the column data (the footer, at the end, stays readable).
     for (let k = 0; k < 64; k++) {
@@ -254,7 +255,7 @@ print(json.dumps(store.write_manifest(d, kind="rollouts", schema_version=1,
       bytes[at] = (bytes[at] as number) ^ 0x5a;
     }
     writeFileSync(part, bytes);
-    const manifestPath = join(ref.uri, '_manifest.json');
+    const manifestPath = join(resolveUri(ref.uri), '_manifest.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.files[0].sha256 = await sha256File(part);
     writeFileSync(manifestPath, JSON.stringify(manifest));

@@ -28,7 +28,7 @@ def quiet(_: dict[str, Any]) -> None:
 
 def dataset_ref(ref: dict[str, Any], what: str) -> dict[str, Any]:
     """The input dataset's reference, checked: its manifest exists (a half-written entry fails here)."""
-    path = Path(ref["uri"])
+    path = local_path(ref["uri"])
     if read_manifest(path) is None:
         raise bad_dataset(f"{what} {path} has no {MANIFEST_FILE} (missing, or still being written)")
     return ref

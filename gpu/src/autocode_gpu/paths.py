@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .store import store_root
+from .store import resolve_uri, store_root
 
 CHECKPOINT_KIND = "checkpoints"
 
@@ -19,7 +19,7 @@ def work_root() -> Path:
 
 
 def local_path(uri: str) -> Path:
-    """A URI (``file://`` or a plain path; relative paths against the working directory) as a path."""
-    if uri.startswith("file://"):
-        return Path(uri[len("file://") :])
-    return Path(uri).resolve()
+    """A reference's uri as this host's path: ``store:<kind>/<key>`` against this host's store root
+    (a retryable StoreUnavailable naming the host when it is not mounted), ``file://``, or a plain path
+    (older histories; relative ones against the working directory). See store.resolve_uri."""
+    return resolve_uri(uri)

@@ -19,7 +19,7 @@ from .checkpoint import load_policy, load_tokenizer, resolve_device, resolve_dty
 from .errors import bad_dataset
 from .examples import demo_examples, demo_texts, train_examples, truncate
 from .inputs import Guard, Progress, checkpoint_identity, dataset_ref, quiet
-from .paths import work_root
+from .paths import local_path, work_root
 from .store import content_key, entry_dir, lookup, read_dataset, read_manifest
 from .trainer import TrainResult, train
 from .wire import with_defaults
@@ -189,7 +189,7 @@ def run_logprobs(payload: dict[str, Any], progress: Progress = quiet, guard: Gua
 
     req = with_defaults("PolicyLogprobsInput", payload)
     ds = dataset_ref(req["dataset"], "dataset")
-    ds_dir = Path(ds["uri"])
+    ds_dir = local_path(ds["uri"])
     policy_dir, policy_id = checkpoint_identity(req["policy"])
     kind = ds["kind"]
     inputs = {"dataset": ds, "policy": policy_id}

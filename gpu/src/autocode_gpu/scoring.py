@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import pyarrow as pa
 
 from .examples import Example, collate
 from .inputs import Guard, Progress
-from .store import MANIFEST_FILE, TEMP_PREFIX, entry_dir, write_manifest, write_part
+from .store import MANIFEST_FILE, TEMP_PREFIX, entry_dir, ref_uri, write_manifest, write_part
 
 ROWS_PER_PART = 50_000
 
@@ -91,4 +90,4 @@ def publish(
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)
             shutil.rmtree(staging, ignore_errors=True)
-    return {**ref, "uri": str(Path(dest).resolve())}
+    return {**ref, "uri": ref_uri(dest)}

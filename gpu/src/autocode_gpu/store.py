@@ -2,8 +2,10 @@
 
 Same format as the TypeScript store (engines/store, docs/store.md):
 ``<root>/<kind>/<key>/part-NNNNN.parquet`` (or any files, for checkpoints) plus ``_manifest.json``
-written last. ``DatasetRef.sha256`` is the sha256 of the canonical JSON of the manifest's
-``files`` list; content keys are sha256 of canonical JSON of
+written last. A reference's ``uri`` is ``store:<kind>/<key>`` (relative to the store root, resolved on
+each host against its own root: :func:`resolve_uri`), ``file:///abs`` outside the store, or a plain
+path (older histories and manifests). ``DatasetRef.sha256`` is the sha256 of the canonical JSON of the
+manifest's ``files`` list; content keys are sha256 of canonical JSON of
 ``{activity, version, params, inputs: {name: sha256}}``. Canonical JSON = keys sorted, no spaces,
 non-ASCII kept, numbers written as JavaScript writes them (2.0 as 2, 1e-7 as 1e-7), so both
 languages compute the same key.
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,6 +37,8 @@ MANIFEST_FILE = "_manifest.json"
 PART_RE = re.compile(r"^part-(\d{5})\.parquet$")
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 TEMP_PREFIX = ".tmp-"
+STORE_SCHEME = "store:"
+STORE_MARKER = ".autocode-store"
 
 
 def _error(kind: str, message: str) -> ApplicationError:
@@ -50,6 +55,94 @@ def store_root(root: str | os.PathLike[str] | None = None) -> Path:
     var = os.environ.get("AUTOCODE_VAR")
     base = Path(var) if var else Path(__file__).resolve().parents[3] / "var"
     return (base / "store").resolve()
+
+
+def _below(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` ('/'-separated), or None when it is not strictly below it."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return None
+    return rel.as_posix() if rel.parts else None
+
+
+def ref_uri(directory: str | os.PathLike[str]) -> str:
+    """The reference to write for a local directory: ``store:<path below the root>`` under this host's
+    store root, else ``file:///abs`` (an entry under an explicit other root is outside the store)."""
+    path = Path(directory).resolve()
+    rel = _below(path, store_root())
+    return STORE_SCHEME + rel if rel is not None else path.as_uri()
+
+
+class StoreUnavailable(ApplicationError):
+    """This host's store root is missing, unreadable or an empty mount point. Retryable: once the root
+    is back the retry succeeds (nothing finished is touched)."""
+
+    def __init__(self, root: Path, uri: str, reason: str) -> None:
+        host = socket.gethostname()
+        super().__init__(
+            f"host {host}: store root {root} is unavailable ({reason}) while opening {uri}; "
+            f"mount the shared store there or set AUTOCODE_STORE on {host}; the activity retries",
+            type="StoreUnavailable",
+            non_retryable=False,
+        )
+        self.host, self.root, self.uri = host, root, uri
+
+
+def _check_root(root: Path, uri: str) -> None:
+    try:
+        if not root.is_dir():
+            reason = "ENOENT" if not root.exists() else "not a directory"
+        elif not os.access(root, os.R_OK | os.X_OK):
+            reason = "EACCES"
+        elif not (root / STORE_MARKER).exists():
+            reason = f"no {STORE_MARKER} in it (an empty mount point?)"
+        else:
+            return
+    except OSError as err:
+        reason = err.strerror or str(err)
+    raise StoreUnavailable(root, uri, reason)
+
+
+def resolve_uri(uri: str, root: str | os.PathLike[str] | None = None) -> Path:
+    """The local path of a reference on this host (as resolveUri in engines/store/locate.ts)."""
+    if uri.startswith(STORE_SCHEME):
+        rel = uri[len(STORE_SCHEME) :]
+        parts = rel.split("/")
+        if not rel or any(p in ("", ".", "..") for p in parts):
+            raise _error(
+                "InvalidInput", f"ref uri {uri!r}: want store:<kind>/<key>, a relative path inside the root"
+            )
+        base = store_root(root)
+        _check_root(base, uri)
+        return base.joinpath(*parts)
+    if uri.startswith("file:"):
+        url = urlparse(uri)
+        if url.netloc not in ("", "localhost"):
+            raise _error("InvalidInput", f"ref uri {uri!r}: a file URL of another host ({url.netloc})")
+        return Path(unquote(url.path))
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", uri):
+        raise _error("InvalidInput", f"ref uri {uri!r}: scheme not supported (store:, file:// or a path)")
+    # Older histories and manifests carry absolute paths; a relative one is read from the working directory.
+    return Path(uri).resolve()
+
+
+def mark_store_root(directory: str | os.PathLike[str]) -> None:
+    """Marks the root an entry directory belongs to (this host's root when the entry lies under it, else
+    two levels up, the ``<root>/<kind>/<key>`` layout) so a reader can tell it from an empty mount point."""
+    path = Path(directory).resolve()
+    own = store_root()
+    root = own if _below(path, own) is not None else path.parent.parent
+    marker = root / STORE_MARKER
+    if not marker.exists():
+        marker.write_text('{"format":"autocode-store","layout":"<kind>/<key>/"}\n')
+
+
+def _entry_path(ref: Mapping[str, Any] | str | os.PathLike[str]) -> Path:
+    """The local directory of a ref, a ref's uri, or a path."""
+    if isinstance(ref, Mapping):
+        return resolve_uri(ref["uri"])
+    return resolve_uri(ref) if isinstance(ref, str) else Path(ref)
 
 
 def entry_dir(kind: str, key: str, root: str | os.PathLike[str] | None = None) -> Path:
@@ -144,8 +237,9 @@ def files_digest(files: Sequence[Mapping[str, Any]]) -> str:
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The validated manifest of an entry, or None when it is not finished."""
-    path = Path(directory) / MANIFEST_FILE
+    """The validated manifest of an entry (a directory or a ref's uri), or None when it is not finished."""
+    directory = _entry_path(directory)
+    path = directory / MANIFEST_FILE
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -158,7 +252,7 @@ def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
         validate("Manifest", manifest)
     except ApplicationError as err:
         raise _error("ManifestInvalid", f"{path}: {err}") from err
-    if manifest["key"] != Path(directory).name:
+    if manifest["key"] != directory.name:
         raise _error("ManifestInvalid", f"{path}: key {manifest['key']} does not match its directory")
     return manifest
 
@@ -167,7 +261,7 @@ def ref_of(directory: str | os.PathLike[str], manifest: Mapping[str, Any]) -> di
     return {
         "kind": manifest["kind"],
         "key": manifest["key"],
-        "uri": str(Path(directory).resolve()),
+        "uri": ref_uri(directory),
         "sha256": files_digest(manifest["files"]),
         "rows": manifest["rows"],
         "schema_version": manifest["schema_version"],
@@ -183,7 +277,7 @@ def lookup(kind: str, key: str, root: str | os.PathLike[str] | None = None) -> d
 
 def verify(ref: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
     """Re-hashes every file of an entry against its manifest (and the ref); returns the manifest."""
-    directory = Path(ref["uri"] if isinstance(ref, Mapping) else ref)
+    directory = _entry_path(ref)
     manifest = read_manifest(directory)
     if manifest is None:
         raise _error("MissingPart", f"{directory}: no {MANIFEST_FILE} (entry missing or unfinished)")
@@ -206,7 +300,7 @@ def verify(ref: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
 
 def part_paths(ref: Mapping[str, Any] | str | os.PathLike[str], *, check: bool = True) -> list[Path]:
     """The Parquet parts of an entry in order (verified first unless check=False)."""
-    directory = Path(ref["uri"] if isinstance(ref, Mapping) else ref)
+    directory = _entry_path(ref)
     manifest = verify(ref) if check else read_manifest(directory)
     if manifest is None:
         raise _error("MissingPart", f"{directory}: no {MANIFEST_FILE}")
@@ -319,4 +413,5 @@ def write_manifest(
     }
     validate("Manifest", manifest)
     _atomic_write_text(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    mark_store_root(directory)
     return ref_of(directory, manifest)
