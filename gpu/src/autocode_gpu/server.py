@@ -375,12 +375,12 @@ def main() -> None:
         print(json.dumps({"url": url, "pid": os.getpid()}), flush=True)
     else:
         print(f"serving {a.model} as {a.served_model_name} on {url}", flush=True)
-    done = threading.Event()
     if a.exit_with_stdin:
         # The parent holds the pipe's other end: end of file means it is gone (or asked us to stop).
-        threading.Thread(target=lambda: (sys.stdin.buffer.read(), done.set()), daemon=True).start()
+        # Nothing here needs saving, and a clean interpreter exit with torch loaded takes seconds.
+        threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start()
     try:
-        done.wait()
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
