@@ -65,7 +65,10 @@ def serve(payload: dict[str, Any]) -> dict[str, Any]:
     req = with_defaults("PolicyLoadInput", payload)
     path = local_path(req["checkpoint"]["uri"])
     if req["replicas"] > 1:
-        return _serve_pool(req, path)
+        # Bound and advertised as the in-process server's (AUTOCODE_SERVE_HOST on a cluster).
+        return _serve_pool(
+            req, path, payload.get("host") or os.environ.get("AUTOCODE_SERVE_HOST") or req["host"]
+        )
     _stop_pool()
     with _server_lock:
         if _server is None:
@@ -93,7 +96,7 @@ def serve(payload: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def _serve_pool(req: dict[str, Any], path: Path) -> dict[str, Any]:
+def _serve_pool(req: dict[str, Any], path: Path, host: str) -> dict[str, Any]:
     global _pool
     stop_in_process()
     with _server_lock:
@@ -103,7 +106,7 @@ def _serve_pool(req: dict[str, Any], path: Path) -> dict[str, Any]:
         if _pool is None:
             _pool = ServerPool(
                 req["replicas"],
-                host=req["host"],
+                host=host,
                 port=req["port"],
                 served_model_name=req["served_model_name"],
                 device=req["device"],
