@@ -57,6 +57,13 @@ export interface ClientStats {
   completion_tokens: number;
 }
 
+export interface EndpointStats {
+  url: string;
+  served: number;
+  failed: number;
+  in_flight: number;
+}
+
 export class InferenceClient {
   readonly config: InferenceEndpoints;
   readonly stats: ClientStats = { requests: 0, retries: 0, completion_tokens: 0 };
@@ -133,6 +140,16 @@ export class InferenceClient {
     const limit = (parsed.data as { max_model_len?: unknown }).max_model_len;
     if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) this.maxModelLen = limit;
     return parsed.data.tokens;
+  }
+
+  /** Per endpoint: completion requests answered and failed, and in flight now. */
+  endpointStats(): EndpointStats[] {
+    return this.pool.endpoints.map((e) => ({
+      url: e.name,
+      served: e.served,
+      failed: e.failed,
+      in_flight: e.inFlight,
+    }));
   }
 
   close(): void {

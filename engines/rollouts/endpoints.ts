@@ -1,6 +1,10 @@
-// A list of inference endpoints with a bounded number of requests in flight on each. Requests wait for a
-// free slot; an endpoint that just failed is rested for a while (doubling per consecutive failure) so
-// traffic fails over to the others, and probed again once its rest is over or nothing else is left.
+// A list of inference endpoints with a bounded number of requests in flight on each (docs/inference-pools.md).
+// Routing: a request goes to the endpoint with the fewest requests in flight relative to its capacity,
+// ties taken in turn (round robin), unless it prefers one (a continuation turn: the endpoint that holds
+// its prefix in cache) that is healthy and free. Requests wait for a free slot. An endpoint that just
+// failed is drained: rested for a while (doubling per consecutive failure) so no new request goes there,
+// its failed requests are retried on the others by the client, and it is probed with one request at a
+// time once its rest is over (or when nothing else is left).
 import type http from 'node:http';
 import { makeAgent } from './http';
 
@@ -11,6 +15,9 @@ export class Endpoint {
   inFlight = 0;
   failures = 0;
   downUntil = 0;
+  /** Requests answered, and failures, since the pool was made (for stats and tests). */
+  served = 0;
+  failed = 0;
 
   constructor(
     readonly index: number,
@@ -40,6 +47,8 @@ export class EndpointPool {
   readonly endpoints: Endpoint[];
   private readonly waiters: Waiter[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** Where the next tie-break scan starts: equal loads are served in turn. */
+  private cursor = 0;
 
   constructor(
     urls: readonly string[],
@@ -69,11 +78,13 @@ export class EndpointPool {
   }
 
   succeeded(ep: Endpoint): void {
+    ep.served++;
     ep.failures = 0;
     ep.downUntil = 0;
   }
 
   failed(ep: Endpoint): void {
+    ep.failed++;
     ep.failures++;
     ep.downUntil = Date.now() + Math.min(this.restMs.max, this.restMs.base * 2 ** (ep.failures - 1));
   }
@@ -85,11 +96,19 @@ export class EndpointPool {
 
   // Plain loops: this runs once per waiter on every release.
   private pick(prefer: number | undefined, avoid: ReadonlySet<number>): Endpoint | undefined {
+    const best = this.leastLoaded(prefer, avoid);
+    if (best) this.cursor = (best.index + 1) % this.endpoints.length;
+    return best;
+  }
+
+  private leastLoaded(prefer: number | undefined, avoid: ReadonlySet<number>): Endpoint | undefined {
     const now = Date.now();
     let anyHealthy = false;
     let best: Endpoint | undefined;
     let bestLoad = Number.POSITIVE_INFINITY;
-    for (const e of this.endpoints) {
+    const n = this.endpoints.length;
+    for (let k = 0; k < n; k++) {
+      const e = this.endpoints[(this.cursor + k) % n] as Endpoint;
       if (!e.healthy(now) || avoid.has(e.index)) continue;
       anyHealthy = true;
       // An endpoint that failed gets one probe request at a time until it answers again.
