@@ -3,8 +3,8 @@
 // from, and one line saying so for `autocode validate`.
 import { z } from 'zod';
 
-/** A base given as a path must say so; anything else is a Hub repo id. */
-const PATH_PREFIXES = ['/', './', '../', 'file://'];
+/** A base given as a path (or a store reference, store:checkpoints/<key>) must say so; anything else is a Hub repo id. */
+const PATH_PREFIXES = ['/', './', '../', 'file://', 'store:'];
 const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 export type BaseKind = 'checkpoint' | 'hub';
@@ -19,7 +19,7 @@ export const BaseModel = z
   .min(1)
   .refine((b) => baseKind(b) !== null, {
     error: (issue) =>
-      `'${String(issue.input)}' is neither a checkpoint path (start it with /, ./, ../ or file://) nor a Hub repo id (owner/name)`,
+      `'${String(issue.input)}' is neither a checkpoint path (start it with /, ./, ../, file:// or store:) nor a Hub repo id (owner/name)`,
   });
 
 /** A Hub dataset repo; `files`: path prefixes to read (default every .jsonl / .parquet file). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchmarksDir, loadBenchmark } from '../../datasets/load';
 import { pullSnapshot, pushEntry, SOURCE_MANIFEST } from '../../engines/hub/hub';
-import { contentKey, readRows, verify, writeDataset } from '../../engines/store';
+import { contentKey, readRows, resolveUri, verify, writeDataset } from '../../engines/store';
 import { tempStore } from '../store/fixtures';
 import { python } from '../store/python';
 import { type FakeHub, startFakeHub } from './fake-hub';
@@ -36,7 +36,7 @@ describe('Hub pull and push through @huggingface/hub against a local Hub', () =>
     expect(ref.kind).toBe('checkpoints');
     expect(await verify(ref)).toEqual(ref);
     for (const [path, content] of Object.entries(MODEL_FILES)) {
-      expect(readFileSync(join(ref.uri, path)).equals(Buffer.from(content)), path).toBe(true);
+      expect(readFileSync(join(resolveUri(ref.uri), path)).equals(Buffer.from(content)), path).toBe(true);
     }
     const resolvesBefore = hub.calls.filter((c) => c.includes('/resolve/')).length;
     expect(resolvesBefore).toBeGreaterThanOrEqual(4);
@@ -51,7 +51,7 @@ describe('Hub pull and push through @huggingface/hub against a local Hub', () =>
       ...access,
     });
     expect(only.key).not.toBe(ref.key);
-    const manifest = JSON.parse(readFileSync(join(only.uri, '_manifest.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(resolveUri(only.uri), '_manifest.json'), 'utf8'));
     expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
       'config.json',
       'tokenizer/tokenizer.json',
@@ -86,10 +86,12 @@ describe('Hub pull and push through @huggingface/hub against a local Hub', () =>
     expect(hub.calls.some((c) => c.startsWith('PUT /lfs-upload/'))).toBe(true);
     const remote = hub.files('dataset', 'org/rollouts');
     expect(
-      remote.get('amc23/part-00000.parquet')?.equals(readFileSync(join(ref.uri, 'part-00000.parquet'))),
+      remote
+        .get('amc23/part-00000.parquet')
+        ?.equals(readFileSync(join(resolveUri(ref.uri), 'part-00000.parquet'))),
     ).toBe(true);
     expect(remote.get('amc23/_manifest.json')?.toString()).toBe(
-      readFileSync(join(ref.uri, '_manifest.json'), 'utf8'),
+      readFileSync(join(resolveUri(ref.uri), '_manifest.json'), 'utf8'),
     );
 
     const snap = await pullSnapshot({
@@ -100,8 +102,8 @@ describe('Hub pull and push through @huggingface/hub against a local Hub', () =>
     });
     expect(snap.kind).toBe('snapshots');
     expect(
-      readFileSync(join(snap.uri, 'amc23', 'part-00000.parquet')).equals(
-        readFileSync(join(ref.uri, 'part-00000.parquet')),
+      readFileSync(join(resolveUri(snap.uri), 'amc23', 'part-00000.parquet')).equals(
+        readFileSync(join(resolveUri(ref.uri), 'part-00000.parquet')),
       ),
     ).toBe(true);
     // The pushed entry, rooted at the repo folder, is a readable store entry again.
@@ -119,8 +121,8 @@ describe('Hub pull and push through @huggingface/hub against a local Hub', () =>
       root: store.root,
       include: ['part-', '_manifest.json'],
     });
-    expect(readFileSync(join(rootSnap.uri, SOURCE_MANIFEST), 'utf8')).toBe(
-      readFileSync(join(ref.uri, '_manifest.json'), 'utf8'),
+    expect(readFileSync(join(resolveUri(rootSnap.uri), SOURCE_MANIFEST), 'utf8')).toBe(
+      readFileSync(join(resolveUri(ref.uri), '_manifest.json'), 'utf8'),
     );
     expect(await readRows(ref)).toEqual(rows);
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveUri } from '../../engines/store/locate';
 import { ROOT, TOOLS } from '../../infra/paths';
 import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import type { RunProgress } from '../../schemas/progress';
@@ -107,26 +108,28 @@ describe('emRun with a Code4Math policy', { timeout: 480_000 }, () => {
   }
 
   it('fine-tunes the base on the demonstrations, then a rerun is all cache', async () => {
+    // The workers' refs are relative to their store root: resolved here against the same root.
+    const dirOf = (uri: string) => resolveUri(uri, { root: store });
     const policy = await startingPolicy('c4m-1');
-    const manifest = JSON.parse(readFileSync(join(policy.uri, '_manifest.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(dirOf(policy.uri), '_manifest.json'), 'utf8'));
     expect(manifest.producer.activity).toBe('policy_sft');
     expect(manifest.key).toBe(policy.key);
     // Trained from the base: its identity is an input, the tokenizer and width are the base's.
     expect(manifest.inputs.policy.key).toBe(base.key);
     expect(manifest.params).not.toHaveProperty('tiny');
-    expect(readFileSync(join(policy.uri, 'tokenizer.json'), 'utf8')).toBe(
-      readFileSync(join(base.uri, 'tokenizer.json'), 'utf8'),
+    expect(readFileSync(join(dirOf(policy.uri), 'tokenizer.json'), 'utf8')).toBe(
+      readFileSync(join(dirOf(base.uri), 'tokenizer.json'), 'utf8'),
     );
-    expect(JSON.parse(readFileSync(join(policy.uri, 'config.json'), 'utf8')).hidden_size).toBe(32);
+    expect(JSON.parse(readFileSync(join(dirOf(policy.uri), 'config.json'), 'utf8')).hidden_size).toBe(32);
     // On the one demonstrations dataset prepareRun wrote from the JSONL (24 rows).
     const written = readdirSync(join(store, 'demonstrations'));
     expect(written).toEqual([manifest.inputs.demonstrations.key]);
     const dm = JSON.parse(readFileSync(join(store, 'demonstrations', written[0]!, '_manifest.json'), 'utf8'));
     expect(dm.rows).toBe(24);
 
-    const stamp = statSync(join(policy.uri, '_manifest.json')).mtimeMs;
+    const stamp = statSync(join(dirOf(policy.uri), '_manifest.json')).mtimeMs;
     const again = await startingPolicy('c4m-2');
     expect(again).toEqual(policy);
-    expect(statSync(join(policy.uri, '_manifest.json')).mtimeMs).toBe(stamp);
+    expect(statSync(join(dirOf(policy.uri), '_manifest.json')).mtimeMs).toBe(stamp);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInput } from '../../cli/commands/runs';
+import { resolveUri } from '../../engines/store/locate';
 import { readRows } from '../../engines/store/reader';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
@@ -90,7 +91,10 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     const [synth, behavior, update] = ['synthesize', 'behavior', 'update'].map(record);
     expect(behavior!.metrics.rows).toBe(synth!.dataset!.rows);
     if (synth!.dataset!.rows > 0) {
-      const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, '_manifest.json'), 'utf8'));
+      const manifest = (uri: string) =>
+        JSON.parse(
+          readFileSync(join(resolveUri(uri, { root: env.AUTOCODE_STORE }), '_manifest.json'), 'utf8'),
+        );
       expect(manifest(behavior!.dataset!.uri).inputs.train.key).toBe(synth!.dataset!.key);
       expect(manifest(update!.checkpoint!.uri).inputs.train.key).toBe(behavior!.dataset!.key);
     }

@@ -18,6 +18,7 @@ const { NODE_KINDS } = await import('../../nodes/registry');
 const { contentKey } = await import('../../engines/store/canonical');
 const { writeDataset } = await import('../../engines/store/writer');
 const { readRows } = await import('../../engines/store/reader');
+const { resolveUri } = await import('../../engines/store/locate');
 const { closeSharedSandboxPool } = await import('../../engines/sandbox/shared');
 const { clearExecutionCaches } = await import('../../engines/sandbox/cache');
 const { RolloutsParams } = await import('../../schemas/nodes');
@@ -131,7 +132,7 @@ describe('rollouts node: execution cache', { timeout: 120_000 }, () => {
     const cachedRun = await runNode(NODE_KINDS.rollouts, on);
     expect(cachedRun.metrics['exec_cache.hits']).toBe(4);
     const cachedRows = await readRows(cachedRun.dataset as DatasetRef);
-    rmSync((cachedRun.dataset as DatasetRef).uri, { recursive: true, force: true });
+    rmSync(resolveUri((cachedRun.dataset as DatasetRef).uri), { recursive: true, force: true });
 
     const plain = await runNode(NODE_KINDS.rollouts, off);
     expect(plain.cached).toBe(false);
