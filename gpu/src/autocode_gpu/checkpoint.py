@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from .errors import bad_checkpoint
 from .paths import checkpoints_root
-from .store import MANIFEST_FILE, TEMP_PREFIX, read_manifest, ref_uri, sha256_file, write_manifest
+from .store import MANIFEST_FILE, TEMP_PREFIX, read_manifest, ref_of, sha256_file, write_manifest
 
 # Hashing every file on load is cheap for small policies and skipped for large ones (sizes still checked).
 VERIFY_HASH_BYTES = 512 << 20
@@ -128,6 +128,26 @@ def save_checkpoint(
     """Writes model, config and tokenizer under a temp name, the manifest last (store.write_manifest),
     then renames the directory to ``dest`` (whose name is the content key): a reader sees either
     nothing or a complete checkpoint. Returns the entry's DatasetRef."""
+    from .ranks import world
+
+    here = world()
+    if here.size > 1:
+        # Under torch.distributed ranks rank 0 writes; the others wait for it and return its entry.
+        import torch.distributed as dist
+
+        if here.main:
+            ref = _write_checkpoint(model, tokenizer, dest, producer, params, inputs, save_dtype)
+            dist.barrier()
+            return ref
+        dist.barrier()
+        manifest = read_manifest(dest)
+        if manifest is None:
+            raise bad_checkpoint(f"rank {here.rank}: rank 0 wrote {dest}, which this host does not see")
+        return ref_of(dest, manifest)
+    return _write_checkpoint(model, tokenizer, dest, producer, params, inputs, save_dtype)
+
+
+def _write_checkpoint(model, tokenizer, dest: Path, producer, params, inputs, save_dtype) -> dict[str, Any]:
     import torch
 
     _quiet_transformers()
@@ -151,9 +171,9 @@ def save_checkpoint(
     if (dest / MANIFEST_FILE).exists():
         # Another attempt finished first: same key, same inputs; keep theirs.
         shutil.rmtree(staging, ignore_errors=True)
-        return {**ref, "uri": ref_uri(dest)}
+        return {**ref, "uri": str(dest.resolve())}
     if dest.exists():
         shutil.rmtree(dest)  # a half-written leftover without a manifest
     os.replace(tmp, dest)
     shutil.rmtree(staging, ignore_errors=True)
-    return {**ref, "uri": ref_uri(dest)}
+    return {**ref, "uri": str(dest.resolve())}

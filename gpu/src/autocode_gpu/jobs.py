@@ -14,15 +14,18 @@ from typing import Any
 
 from .behavior import run_behavior_logprobs
 from .nodes import NODES
-from .policy import run_logprobs, run_sft, run_update
+from .policy import run_logprobs
+from .supervise import run as ranked
 from .wire import validate
 
 JOBS = {
-    "sft": run_sft,
-    "update": run_update,
+    # hyper.ranks > 1 runs these under torchrun (supervise.py); unset or 1, in this process.
+    "sft": lambda payload, progress: ranked("sft", payload, progress),
+    "update": lambda payload, progress: ranked("update", payload, progress),
     "logprobs": run_logprobs,
     "behavior": run_behavior_logprobs,
     **NODES,  # NodeRequest in, NodeResult out (validated by the node entry)
+    "policy_update": lambda payload, progress: ranked("policy_update", payload, progress),
 }
 OUTPUT_TYPES = {
     "sft": "PolicyTrainOutput",

@@ -102,7 +102,10 @@ def _tiny_tokenizer(work: Path, texts: list[str], vocab_size: int):
     shutil.rmtree(tmp, ignore_errors=True)
     tok.save_pretrained(str(tmp))
     shutil.rmtree(saved, ignore_errors=True)
-    os.replace(tmp, saved)
+    try:
+        os.replace(tmp, saved)
+    except OSError:  # another rank (or attempt) saved it first: the same vocabulary
+        shutil.rmtree(tmp, ignore_errors=True)
     return tok
 
 

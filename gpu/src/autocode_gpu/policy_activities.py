@@ -21,9 +21,10 @@ from .engine import Engine, describe
 from .liveness import alive
 from .nodes import NODES
 from .paths import local_path
-from .policy import run_logprobs, run_sft
+from .policy import run_logprobs
 from .pool import ServerPool
 from .server import PolicyServer
+from .supervise import run as ranked
 from .wire import validate, with_defaults
 
 _server: PolicyServer | None = None
@@ -36,14 +37,14 @@ _shield = activity.shield_thread_cancel_exception
 
 @activity.defn(name="policy_sft")
 def policy_sft(payload: dict[str, Any]) -> dict[str, Any]:
-    out = alive(lambda beat: run_sft(payload, beat, _shield))
+    out = alive(lambda beat: ranked("sft", payload, beat, _shield))  # hyper.ranks: supervise.py
     return validate("PolicyTrainOutput", out)
 
 
 @activity.defn(name="policy_update")
 def policy_update(request: dict[str, Any]) -> dict[str, Any]:
     """NodeRequest -> NodeResult (output checkpoint)."""
-    return alive(lambda beat: NODES["policy_update"](request, beat, _shield))
+    return alive(lambda beat: ranked("policy_update", request, beat, _shield))  # params.ranks: supervise.py
 
 
 @activity.defn(name="behavior_logprobs")
