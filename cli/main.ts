@@ -1,6 +1,7 @@
 // The `autocode` command.
 import { Command } from 'commander';
 import { register as registerAblation } from './commands/ablation';
+import { register as registerCluster } from './commands/cluster';
 import { register as registerEval } from './commands/eval';
 import { register as registerExec } from './commands/exec';
 import { register as registerGrade } from './commands/grade';
@@ -31,6 +32,7 @@ registerReport(program);
 registerEval(program);
 registerSchedule(program);
 registerAblation(program);
+registerCluster(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`autocode: ${err instanceof Error ? err.message : String(err)}`);
