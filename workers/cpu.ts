@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeSharedSandboxPool } from '../engines/sandbox/shared';
+import { assertServerVersion } from '../infra/cluster/server-check';
 import { unreachableServer } from '../infra/hosts';
 import { temporalAddress } from '../infra/paths';
 import { nodeActivities } from '../nodes/activities';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address }).catch((err) => {
     throw unreachableServer('cpu', address, err);
   });
+  // A frontend that is too old (or not Temporal) fails here, naming the address, not mid-run.
+  assertServerVersion(address, (await connection.workflowService.getSystemInfo({})).serverVersion);
   const worker = await createCpuWorker({ connection });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
