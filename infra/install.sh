@@ -62,4 +62,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     step "WARNING: missing ${missing[*]} and cannot install as this user: sudo apt-get install ${missing[*]}"
   fi
 fi
+# The PostgreSQL-backed Temporal cluster (docs/cluster.md): a cached build, instant when present.
+bash infra/cluster/install.sh
 step "ready in $((SECONDS - t0)) s"
