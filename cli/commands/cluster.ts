@@ -1,6 +1,8 @@
 // `autocode cluster up | down | status`: the PostgreSQL-backed Temporal cluster (infra/cluster/).
+
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { clusterStatus, startCluster, stopCluster } from '../../infra/cluster/cluster';
+import { clusterStatus, resolveClusterOptions, startCluster, stopCluster } from '../../infra/cluster/cluster';
 
 function fail(what: string, err: unknown): number {
   console.error(`autocode cluster ${what}: ${err instanceof Error ? err.message : String(err)}`);
@@ -25,7 +27,7 @@ export async function clusterDown(): Promise<number> {
   } catch (err) {
     return fail('down', err);
   }
-  console.log('cluster stopped (its data stays under var/cluster)');
+  console.log(`cluster stopped (its data stays under ${join(resolveClusterOptions().varDir, 'cluster')})`);
   return 0;
 }
 
