@@ -171,6 +171,11 @@ async function main() {
         const replicate = await once(truths, k, false, SEED + 1, drawMode);
         const c = compare(truths, fixed, adaptive);
         const peer = compare(truths, fixed, replicate);
+        // On a prefix of the same samples a settled decision is the full-K one (adaptive.ts): a change
+        // here is a bug in the budget, not noise.
+        if (drawMode === 'stream' && c.decision !== 0) {
+          throw new Error(`${pop} K=${k}: adaptive changed ${c.decision} decisions on the same samples`);
+        }
         const f = fixed.spend;
         const a = adaptive.spend;
         console.log(
