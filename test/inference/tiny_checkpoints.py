@@ -42,12 +42,20 @@ def texts() -> list[str]:
 
 
 def build(name: str, cfg: dict, seed: int) -> Path:
-    dest = entry_dir("checkpoints", content_key("inference_pool_fixture", "1", {"name": name, **cfg}))
+    dest = entry_dir(
+        "checkpoints", content_key("inference_pool_fixture", "1", {"name": name, **cfg})
+    )
     if (dest / "_manifest.json").exists():
         return dest
     tok = train_tokenizer(texts(), {**TINY_DEFAULTS, **cfg}["vocab_size"])
     producer = {"activity": "inference_pool_fixture", "version": "1"}
-    save_checkpoint(tiny_model(tok, cfg, seed=seed), tok, dest, producer=producer, params={"seed": seed})
+    save_checkpoint(
+        tiny_model(tok, cfg, seed=seed),
+        tok,
+        dest,
+        producer=producer,
+        params={"seed": seed},
+    )
     return dest
 
 
