@@ -5,9 +5,9 @@ gloo on CPU, NCCL on GPU), the same global batch and seed: tokens/s of both and 
 
 Runs the real job path (autocode_gpu.supervise.run("update", ...): the one-rank path in this process,
 the N-rank path under torchrun) on a tiny-world policy (the default TinyModelConfig, 1.1M parameters)
-and a synthetic train set in a temporary store. Threads: the one-rank run uses every core in this
-process (torch.set_num_threads(cores)); each of the N ranks gets cores // N (OMP_NUM_THREADS, which
-the supervisor sets). tokens/s is the trainer's (training loop only); the launch (torchrun, imports,
+and a synthetic train set in a temporary store. Threads: one rank runs twice, on every core
+(torch.set_num_threads(cores)) and on one thread; each of the N ranks gets cores // N
+(OMP_NUM_THREADS, which the supervisor sets). tokens/s is the trainer's (training loop only); the launch (torchrun, imports,
 rendezvous, model load) is printed apart as wall-clock overhead.
 """
 
@@ -17,6 +17,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         os.environ["AUTOCODE_STORE"] = root
         import torch
+        from autocode_gpu.paths import local_path
         from autocode_gpu.supervise import run
 
         torch.set_num_threads(cores)
@@ -108,32 +110,36 @@ def main() -> None:
             f"load {os.getloadavg()[0]:.2f}"
         )
         out = {}
-        for ranks in (1, a.ranks):
-            os.environ["AUTOCODE_STORE"] = (
-                f"{root}/run-{ranks}"  # the same key: a store per run
-            )
+        # (ranks, threads per process): one rank on every core, one rank on one thread (the same
+        # threads per process as the ranks: OpenMP spin-waits badly on a loaded box), then N ranks.
+        per_rank = max(1, cores // a.ranks)
+        for ranks, threads in ((1, cores), (1, 1), (a.ranks, per_rank)):
+            torch.set_num_threads(threads)
             t0 = time.monotonic()
             job = {"policy": policy, "train": train, "hyper": {**hyper, "ranks": ranks}}
-            m = run("update", job)["metrics"]
+            result = run("update", job)
             wall = time.monotonic() - t0
-            threads = (
-                f"{cores} threads"
-                if ranks == 1
-                else f"{max(1, cores // ranks)} thread(s) per rank"
-            )
+            m = result["metrics"]
+            assert not m["cached"]
+            # The same key for every run: the next one must train, not find this one.
+            shutil.rmtree(local_path(result["checkpoint"]["uri"]))
             print(
-                f"{ranks} rank(s) ({threads}): {m['tokens_per_s']:9.0f} tok/s  {m['tokens']} tokens in "
-                f"{m['train_seconds']:.1f} s; wall {wall:.1f} s (launch overhead {wall - m['train_seconds']:.1f} s); "
-                f"final loss {m['final_loss']:.6f}"
+                f"{ranks} rank(s) x {threads} thread(s): {m['tokens_per_s']:8.0f} tok/s, "
+                f"{m['tokens']} tokens in {m['train_seconds']:.1f} s; wall {wall:.1f} s "
+                f"(launch {wall - m['train_seconds']:.1f} s); final loss {m['final_loss']:.6f}"
             )
-            out[ranks] = m
-        ratio = out[a.ranks]["tokens_per_s"] / out[1]["tokens_per_s"]
+            out[(ranks, threads)] = m
+        n = out[(a.ranks, per_rank)]
+        for key in ((1, cores), (1, 1)):
+            ratio = n["tokens_per_s"] / out[key]["tokens_per_s"]
+            print(
+                f"{a.ranks} ranks / 1 rank x {key[1]} thread(s): tokens/s ratio {ratio:.2f}"
+            )
+        diff = abs(n["final_loss"] - out[(1, 1)]["final_loss"])
         print(
-            f"{a.ranks} ranks / 1 rank tokens/s = {ratio:.2f}; load after {os.getloadavg()[0]:.2f}"
+            f"final loss, {a.ranks} ranks vs 1 rank x 1 thread: differs by {diff:.2e}"
         )
-        print(
-            f"final loss difference: {abs(out[a.ranks]['final_loss'] - out[1]['final_loss']):.2e}"
-        )
+        print(f"load after {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
