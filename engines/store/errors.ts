@@ -26,7 +26,7 @@ function asError(cause: unknown): Error | undefined {
  * This host's store root is missing, unreadable or an empty mount point. Retryable (a plain Error:
  * Temporal retries it as failure type StoreUnavailable): once the root is back, the retry succeeds.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailable extends Error {
   constructor(
     readonly host: string,
     readonly root: string,

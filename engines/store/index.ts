@@ -4,7 +4,7 @@ export { canonicalJson, contentKey, type KeySpec, sha256File } from './canonical
 export { listEntries, listUnreferenced, lookup, openEntry, type StoreEntry, verify } from './catalog';
 export { rowsToBatch, tableToColumns, tableToRows } from './columns';
 export { parquetSource, queryStore } from './duck';
-export { StoreUnavailableError, storeError } from './errors';
+export { StoreUnavailable, storeError } from './errors';
 export { markStoreRoot, refUri, resolveUri, STORE_MARKER, STORE_SCHEME, storeUri } from './locate';
 export { entryDir, filesDigest, partName, readManifest, storeRoot } from './manifest';
 export {

@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSyn
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StoreUnavailableError, storeError } from './errors';
+import { StoreUnavailable, storeError } from './errors';
 import { storeRoot } from './root';
 
 export const STORE_SCHEME = 'store:';
@@ -92,7 +92,7 @@ function checkRoot(root: string, uri: string): void {
   if (reason === null && !existsSync(join(root, STORE_MARKER))) {
     reason = `no ${STORE_MARKER} in it (an empty mount point?)`;
   }
-  if (reason !== null) throw new StoreUnavailableError(hostname(), root, uri, reason);
+  if (reason !== null) throw new StoreUnavailable(hostname(), root, uri, reason);
 }
 
 /**
