@@ -4,7 +4,7 @@
 // relative ones typed by hand) are still read. gpu/src/autocode_gpu/store.py resolves the same way.
 import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StoreUnavailable, storeError } from './errors';
 import { storeRoot } from './root';
@@ -29,12 +29,15 @@ export function refUri(dir: string): string {
   return rel !== null ? storeUri(rel) : pathToFileURL(abs).href;
 }
 
-/** Symlinks resolved where the path exists (as Python's Path.resolve), so both sides name it alike. */
+/** Symlinks resolved in the part of the path that exists (as Python's Path.resolve), so both sides
+ * name a directory alike. */
 function real(path: string): string {
+  const abs = resolve(path);
   try {
-    return realpathSync(path);
+    return realpathSync(abs);
   } catch {
-    return resolve(path);
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(real(parent), basename(abs));
   }
 }
 
