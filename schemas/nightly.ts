@@ -14,6 +14,7 @@ export const NightlyRecord = z
     eval_id: z.string().min(1),
     /** ISO time the evaluation finished. */
     at: z.string(),
+    /** The policy evaluated; `uri` as in PolicyRef (store:checkpoints/<key> or file://). */
     checkpoint: z.object({ uri: z.string(), key: z.string() }).strict(),
     metrics: Metrics,
     /** The night compared with (null on the first night). */

@@ -7,7 +7,7 @@ import { DatasetRef } from './store';
 
 /**
  * A checkpoint as a policy job's input: the run's one policy reference (PolicyRef, an HF-format
- * directory, normally var/store/checkpoints/<key>/, and its key), where a job run by hand may leave
+ * directory, normally store:checkpoints/<key> in the store, and its key), where a job run by hand may leave
  * the key to the worker (it derives the checkpoint's identity), plus the manifest's sha256.
  */
 export const CheckpointRef = PolicyRef.partial({ key: true })

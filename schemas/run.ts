@@ -7,6 +7,7 @@ import { DatasetRef } from './store';
 /** The policy a node works with: a checkpoint directory and its content key. */
 export const PolicyRef = z
   .object({
+    /** `store:checkpoints/<key>` (resolved on each host against its store root), or `file:///abs`. */
     uri: z.string().min(1),
     /** Content address (store key) or another stable identity; rollouts record it as `policy`. */
     key: z.string().min(1),

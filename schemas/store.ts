@@ -13,7 +13,11 @@ export const DatasetRef = z
     kind: StoreKind,
     /** Content address: sha256 of (producer, version, canonical params, input hashes). */
     key: Sha256,
-    /** Absolute directory path of the entry (part files + _manifest.json). */
+    /**
+     * Where the entry (part files + _manifest.json) is: `store:<kind>/<key>`, relative to the store root,
+     * which each host resolves against its own root (engines/store/locate.ts, docs/store.md);
+     * `file:///abs` outside the store. Older refs hold an absolute path of one host: still read.
+     */
     uri: z.string().min(1),
     /** sha256 of the manifest's canonical `files` list: changes when any byte changes. */
     sha256: Sha256,
