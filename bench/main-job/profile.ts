@@ -108,7 +108,7 @@ function iterationOf(w: WorkflowSpan): number {
 async function main(): Promise<void> {
   const runId = arg('--run') ?? latestRun();
   const stampsFile = join(VAR_DIR, 'main-job-stamps.jsonl');
-  const stamps: Stamp[] = existsSync(stampsFile)
+  const allStamps: Stamp[] = existsSync(stampsFile)
     ? readFileSync(stampsFile, 'utf8')
         .split('\n')
         .filter(Boolean)
@@ -116,13 +116,18 @@ async function main(): Promise<void> {
     : [];
   const tree = await withClient((client) => fetchTree(client, runId));
   const root = tree[0] as WorkflowSpan;
+  // The stamps and the stack's logs belong to this run only if its `autocode run` started it (within
+  // a minute); another run on the same stack gets the workflow figures alone.
+  const stampedRun = allStamps.find((s) => s.step === 'run' && s.event === 'start')?.t_ms;
+  const ours = stampedRun !== undefined && root.start_ms >= stampedRun && root.start_ms - stampedRun < 60_000;
+  const stamps = ours ? allStamps : [];
   const jobStart = stamps.find((s) => s.step === 'job' && s.event === 'start')?.t_ms ?? root.start_ms;
   const rel = (t: number | null) => (t === null ? null : (t - jobStart) / 1000);
   const rows: Row[] = [];
   const detail: string[] = [];
 
   // Before the run: the stack coming up (logs, stack.json) and the smoke check.
-  for (const s of stackTimes(stamps, VAR_DIR)) {
+  for (const s of ours ? stackTimes(stamps, VAR_DIR, root.start_ms) : []) {
     rows.push({ stage: s.stage, start_s: rel(s.start), wall_s: sec(s.start, s.end), note: s.note });
   }
 

@@ -48,9 +48,15 @@ export function logTime(text: string, pattern: RegExp): number | null {
   return null;
 }
 
+function isRestarted(stackFile: string, runStart: number): boolean {
+  const startedAt = (JSON.parse(readFileSync(stackFile, 'utf8')) as { started_at?: string }).started_at;
+  return startedAt !== undefined && Date.parse(startedAt) > runStart;
+}
+
 const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
 
-export function stackTimes(stamps: readonly Stamp[], varDir: string): StackStage[] {
+/** `runStart`: the run's start; a stack.json from a later start-up describes another start-up. */
+export function stackTimes(stamps: readonly Stamp[], varDir: string, runStart: number): StackStage[] {
   const out: StackStage[] = [];
   const installStart = at(stamps, 'install', 'start');
   if (installStart !== null) {
@@ -59,7 +65,7 @@ export function stackTimes(stamps: readonly Stamp[], varDir: string): StackStage
   const upStart = at(stamps, 'up', 'start');
   const upEnd = at(stamps, 'up', 'end');
   const stackFile = join(varDir, 'run', 'stack.json');
-  if (existsSync(stackFile)) {
+  if (existsSync(stackFile) && !isRestarted(stackFile, runStart)) {
     const st = JSON.parse(readFileSync(stackFile, 'utf8')) as {
       started_at?: string;
       processes?: Record<string, { started_at?: string; restarts?: number }>;
@@ -96,6 +102,9 @@ export function stackTimes(stamps: readonly Stamp[], varDir: string): StackStage
       end: upEnd,
       note: restarts ? `${restarts} restarts` : '',
     });
+  } else if (existsSync(stackFile)) {
+    // stack.json and the logs now describe a later start-up: profile a run before restarting its stack.
+    out.push({ stage: 'up: per-process times unknown (stack restarted since)', start: null, end: null });
   }
   out.push({ stage: 'up (bin/autocode up --detach), all of it', start: upStart, end: upEnd });
   out.push({
