@@ -158,16 +158,18 @@ async function main(): Promise<void> {
         continue;
       }
       const sft =
-        a.type === 'policy_sft' ? (a.result as { metrics?: Record<string, number> })?.metrics : null;
+        a.type === 'policy_sft'
+          ? (a.result as { metrics?: Record<string, number> & { cached?: boolean } })?.metrics
+          : null;
       const m = (a.result as { metrics?: Record<string, unknown> } | null)?.metrics ?? {};
       const notes = [
         a.attempt > 1 ? `attempt ${a.attempt}` : '',
         a.status !== 'completed' ? a.status : '',
-        sft
+        sft && !sft.cached
           ? `train ${fmt(sft.train_seconds ?? null)} s, ${sft.steps} steps, ${Math.round(sft.tokens_per_s ?? 0)} tok/s`
           : '',
         typeof m.rows === 'number' && a.type === 'rollouts' ? `${m.rows} rows, ${m.tokens} tokens` : '',
-        (a.result as { cached?: boolean } | null)?.cached ? 'cached' : '',
+        (a.result as { cached?: boolean } | null)?.cached || sft?.cached ? 'cached' : '',
       ].filter(Boolean);
       const row: Row = {
         stage: `${k > 0 ? '  ' : ''}${label(a, k)}`,
