@@ -4,12 +4,16 @@
 // (4xx) is non-retryable, an unreachable server or a 5xx retryable (it may come back).
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { resolveUri } from '../../engines/store/locate';
 import { ReloadResponse } from '../../schemas/inference';
 
 const VERIFY_TIMEOUT_MS = 30_000;
 
 export async function reloadEndpoints(input: { urls: string[]; model_path: string }): Promise<number> {
-  const outcomes = await Promise.allSettled(input.urls.map((url) => reloadOne(url, input.model_path)));
+  // A store ref becomes this host's path of the checkpoint: the servers must mount the store at the
+  // same root as this worker (docs/store.md).
+  const modelPath = resolveUri(input.model_path);
+  const outcomes = await Promise.allSettled(input.urls.map((url) => reloadOne(url, modelPath)));
   const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
   if (failures.length === 0) return input.urls.length;
   const message = failures.map((f) => f.message).join('; ');
