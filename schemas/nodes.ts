@@ -26,7 +26,17 @@ export const RolloutsParams = RolloutParams.extend({
    * false runs every program.
    */
   execution_cache: z.boolean().default(true),
-}).strict();
+})
+  .strict()
+  // The budget compares the two dictated methods of a query within one node: set elsewhere it would
+  // be accepted and do nothing (docs/adaptive-budget.md).
+  .refine(
+    (p) => !p.adaptive.enabled || (p.modes.includes('dictated_cot') && p.modes.includes('dictated_code')),
+    {
+      message: "adaptive.enabled needs both dictated_cot and dictated_code in this node's modes",
+      path: ['adaptive', 'enabled'],
+    },
+  );
 
 // The E-step's parameters live with their functions; the run's seed is added by the workflow.
 export const EstimateParams = EmEstimateParams.omit({ seed: true });

@@ -95,6 +95,15 @@ describe('pipeline specs', () => {
     ]);
   });
 
+  it('refuses the adaptive budget on a rollouts node that samples one dictated mode (it would do nothing)', () => {
+    const issues = issuesOf(applyOverrides(tiny(), { 'defaults.rollouts.adaptive.enabled': true }));
+    expect(issues.length).toBeGreaterThan(0);
+    for (const i of issues) {
+      expect(i.path).toMatch(/adaptive\.enabled$/);
+      expect(i.message).toMatch(/needs both dictated_cot and dictated_code/);
+    }
+  });
+
   it('names an unknown activity and lists the known ones', () => {
     const raw = applyOverrides(tiny(), {});
     (raw as { iteration: { nodes: { uses: string }[] } }).iteration.nodes[3]!.uses = 'estimat';
