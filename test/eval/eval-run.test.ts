@@ -57,6 +57,8 @@ describe('evalRun', { timeout: 300_000 }, () => {
     varDir = mkdtempSync(join(tmpdir(), 'autocode-eval-'));
     store = join(varDir, 'store');
     const env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: store, AUTOCODE_SANDBOX_SIZE: '1' };
+    // The workers' refs name entries relative to their store root: this process opens them there too.
+    process.env.AUTOCODE_STORE = store;
     cpu = spawnCpuWorker(server.address, 'eval-cpu', env);
     gpu = spawnGpuWorker(server.address, 'eval-gpu', env);
     const made = await run(TOOLS.python, ['-c', MAKE_CHECKPOINT], {

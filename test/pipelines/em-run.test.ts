@@ -38,6 +38,8 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     server = await startTestServer();
     varDir = mkdtempSync(join(tmpdir(), 'autocode-em-'));
     env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: join(varDir, 'store'), AUTOCODE_SANDBOX_SIZE: '1' };
+    // The workers' refs name entries relative to their store root: this process opens them there too.
+    process.env.AUTOCODE_STORE = env.AUTOCODE_STORE;
     cpu = spawnCpuWorker(server.address, 'em-cpu', env);
     gpu = spawnGpuWorker(server.address, 'em-gpu', env);
   });
@@ -92,9 +94,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     expect(behavior!.metrics.rows).toBe(synth!.dataset!.rows);
     if (synth!.dataset!.rows > 0) {
       const manifest = (uri: string) =>
-        JSON.parse(
-          readFileSync(join(resolveUri(uri, { root: env.AUTOCODE_STORE }), '_manifest.json'), 'utf8'),
-        );
+        JSON.parse(readFileSync(join(resolveUri(uri), '_manifest.json'), 'utf8'));
       expect(manifest(behavior!.dataset!.uri).inputs.train.key).toBe(synth!.dataset!.key);
       expect(manifest(update!.checkpoint!.uri).inputs.train.key).toBe(behavior!.dataset!.key);
     }

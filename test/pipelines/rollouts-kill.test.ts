@@ -41,6 +41,8 @@ describe('rollouts survive kill -9 of the TypeScript worker', { timeout: 240_000
     const varDir = mkdtempSync(join(tmpdir(), 'autocode-kill-'));
     store = join(varDir, 'store');
     env = { AUTOCODE_VAR: varDir, AUTOCODE_STORE: store, AUTOCODE_SANDBOX_SIZE: '1' };
+    // The workers' refs name entries relative to their store root: this process opens them there too.
+    process.env.AUTOCODE_STORE = store;
   });
   afterAll(async () => {
     for (const w of workers) await stopProcess(w);
