@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveUri } from '../../engines/store/locate';
 import { TOOLS } from '../../infra/paths';
 
 const rows = Number(process.argv[2] ?? 200_000);
@@ -32,13 +33,13 @@ try {
   );
   const wRows = ts('write-rows', rows);
   const wArrow = ts('write-arrow', rows);
-  const pyW = py('write', String(wRows.uri), join(root, 'py.parquet'));
+  const pyW = py('write', resolveUri(String(wRows.uri)), join(root, 'py.parquet'));
   const rWasm = ts('read-wasm', rows);
   const tsReads: Result[] = [];
   const pyReads: Result[] = [];
   for (let i = 0; i < readReps; i++) {
     tsReads.push(ts('read', rows));
-    pyReads.push(py('read', String(wRows.uri)));
+    pyReads.push(py('read', resolveUri(String(wRows.uri))));
   }
   const median = (rs: Result[]) =>
     [...rs].sort((a, b) => Number(a.seconds) - Number(b.seconds))[rs.length >> 1] as Result;
@@ -46,7 +47,7 @@ try {
   const rPy = median(pyReads);
   ts('write-small', groupRows);
   const gTs = ts('group-by', groupRows);
-  const gPy = py('group-by', String(gTs.uri));
+  const gPy = py('group-by', resolveUri(String(gTs.uri)));
   // Every read figure is in MB of the same Arrow data: the TypeScript batches' buffer bytes
   // (pyarrow's own batch.nbytes count is printed beside it).
   const mb = Number(rTs.arrow_mb);

@@ -50,6 +50,7 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     os.environ.setdefault("AUTOCODE_STORE", tempfile.mkdtemp(prefix="tiny-sft-"))
     from autocode_gpu.engine import Engine, SamplingParams, Sequence
+    from autocode_gpu.paths import local_path
     from autocode_gpu.policy import run_sft
     from autocode_gpu.store import content_key, entry_dir, write_manifest, write_part
 
@@ -94,7 +95,7 @@ def main() -> None:
         f"SFT: {m['steps']} steps in {wall:.0f} s wall ({m['train_seconds']:.0f} s training, {m['tokens_per_s']:.0f} tok/s)"
     )
 
-    engine = Engine(Path(out["checkpoint"]["uri"]), "cpu", "float32", max_batch_size=64)
+    engine = Engine(local_path(out["checkpoint"]["uri"]), "cpu", "float32", max_batch_size=64)
     test = random.Random(99)
     for hint in (CODE, PROSE):
         qs = [demo(test, hint) for _ in range(200)]
