@@ -191,7 +191,9 @@ describe('evalRun', { timeout: 300_000 }, () => {
   it('fails at once on an unknown benchmark or a missing checkpoint, writing nothing to the store', async () => {
     const entries = () =>
       existsSync(store)
-        ? readdirSync(store).flatMap((k) => readdirSync(join(store, k)).map((e) => `${k}/${e}`))
+        ? readdirSync(store, { withFileTypes: true })
+            .filter((k) => k.isDirectory()) // the root's .autocode-store marker is a file
+            .flatMap((k) => readdirSync(join(store, k.name)).map((e) => `${k.name}/${e}`))
         : [];
     const before = entries().sort();
     const failure = async (id: string, input: EvalRunInput): Promise<string> => {
