@@ -33,6 +33,12 @@ export interface TestHost {
 export interface TestNetwork {
   /** The bridge's address in the root namespace: bind servers here so every host reaches them. */
   gateway: string;
+  /**
+   * A directory of this run's, removed with the network. Daemons started outside the hosts that
+   * keep their state here (a process whose command line names it) are killed with it too, also
+   * when a crashed run's slot is cleaned up.
+   */
+  dir: string;
   hosts: TestHost[];
   addHost(name: string): TestHost;
   /** Kills every process in every host and deletes the namespaces and the bridge. */
@@ -117,7 +123,21 @@ function cleanSlot(slot: number, o: { keepLock?: boolean } = {}): void {
   } catch {
     // no bridge
   }
+  killDaemonsOf(join(LOCKS, `slot-${slot}`, 'run'));
+  rmSync(join(LOCKS, `slot-${slot}`, 'run'), { recursive: true, force: true });
   if (!o.keepLock) rmSync(join(LOCKS, `slot-${slot}`), { recursive: true, force: true });
+}
+
+/** kill -9 of every process whose command line names `dir` (its daemons). */
+function killDaemonsOf(dir: string): void {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(dir)) process.kill(Number(d), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
 }
 
 /** Takes a free slot (cleaning up those whose owner died); throws when all are held by live runs. */
@@ -204,5 +224,7 @@ export function createTestNetwork(): TestNetwork {
     hosts.push(host);
     return host;
   };
-  return { gateway, hosts, addHost, destroy };
+  const dir = join(LOCKS, `slot-${slot}`, 'run');
+  mkdirSync(dir, { recursive: true });
+  return { gateway, dir, hosts, addHost, destroy };
 }

@@ -3,8 +3,10 @@
 // each worker started as the supervisor starts it, with AUTOCODE_TEMPORAL_ADDRESS pointing across the
 // network, and the store a directory every host sees at the same path.
 import type { ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { startCluster as startTemporalCluster, stopCluster } from '../../infra/cluster/cluster';
 import { ROOT, TOOLS, VAR_DIR } from '../../infra/paths';
 import { isPortFree } from '../../infra/ports';
 import { queuePollers } from '../../infra/supervisor';
@@ -24,6 +26,8 @@ export interface ClusterWorker {
 
 export interface Cluster {
   net: TestNetwork;
+  /** Which Temporal server answers at `address`. */
+  server: ServerKind;
   address: string;
   client: Client;
   workers: ClusterWorker[];
@@ -38,35 +42,70 @@ export interface Cluster {
   destroy(): Promise<void>;
 }
 
-async function freeClusterPort(ip: string): Promise<number> {
-  const start = PORTS.low + Math.floor(Math.random() * (PORTS.high - PORTS.low));
-  for (let i = 0; i <= PORTS.high - PORTS.low; i++) {
-    const port = PORTS.low + ((start - PORTS.low + i) % (PORTS.high - PORTS.low + 1));
-    if (await isPortFree(port, ip)) return port;
+/** `n` consecutive free ports in this area's range, on `ip`. */
+async function freePorts(ip: string, n: number): Promise<number> {
+  const blocks = Math.floor((PORTS.high - PORTS.low + 1) / n);
+  const first = Math.floor(Math.random() * blocks);
+  for (let i = 0; i < blocks; i++) {
+    const base = PORTS.low + ((first + i) % blocks) * n;
+    const free = await Promise.all(Array.from({ length: n }, (_, k) => isPortFree(base + k, ip)));
+    if (free.every(Boolean)) return base;
   }
-  throw new Error(`no free port in ${PORTS.low}-${PORTS.high} on ${ip}`);
+  throw new Error(`no ${n} free ports in ${PORTS.low}-${PORTS.high} on ${ip}`);
 }
 
-/** The network, its hosts by name, and the server on the gateway (dev server until the cluster lands). */
-export async function startCluster(hostNames: string[]): Promise<Cluster> {
+/**
+ * postgres: the PostgreSQL-backed cluster (infra/cluster/), every process bound on the bridge's
+ * address. dev: the CLI's dev server; its services dial each other on 127.0.0.1 whatever --ip says
+ * (with the bridge's address they cannot reach one another), so it binds every address.
+ */
+export type ServerKind = 'postgres' | 'dev';
+
+async function startServer(kind: ServerKind, gateway: string, dir: string) {
+  if (kind === 'dev') {
+    const port = await freePorts('0.0.0.0', 1);
+    const dev = await startDevServer({ ip: '0.0.0.0', port, uiPort: null });
+    return { address: `${gateway}:${port}`, stop: () => stopProcess(dev.process) };
+  }
+  // The frontend and its 8 service ports, then PostgreSQL's.
+  const base = await freePorts(gateway, 10);
+  // In the network's directory: a crashed run's daemons are found and killed with its slot.
+  const varDir = join(dir, 'temporal');
+  mkdirSync(varDir, { recursive: true });
+  chmodSync(varDir, 0o755); // PostgreSQL runs as its own user and must reach its data directory
+  const options = { ip: gateway, frontendPort: base, pgPort: base + 9, uiPort: null, varDir };
+  try {
+    const info = await startTemporalCluster(options);
+    return {
+      address: info.address,
+      async stop() {
+        await stopCluster(options);
+        rmSync(varDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await stopCluster(options).catch(() => {});
+    throw err;
+  }
+}
+
+/** The network, its hosts by name, and the Temporal server on the gateway. */
+export async function startCluster(hostNames: string[], kind: ServerKind = 'postgres'): Promise<Cluster> {
   const net = createTestNetwork();
   try {
     for (const name of hostNames) net.addHost(name);
-    // The dev server's services dial each other on 127.0.0.1 whatever --ip says (with the bridge's
-    // address they cannot reach one another): it binds every address, the hosts dial the bridge's.
-    const port = await freeClusterPort('0.0.0.0');
-    const dev = await startDevServer({ ip: '0.0.0.0', port, uiPort: null });
-    const server = { process: dev.process, address: `${net.gateway}:${port}` };
+    const server = await startServer(kind, net.gateway, net.dir);
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const workers: ClusterWorker[] = [];
     const cluster: Cluster = {
       net,
+      server: kind,
       address: server.address,
       client,
       workers,
       startWorker(host, kind, env) {
-        const log = join(VAR_DIR, 'test-logs', `multihost-${host.name}-${workers.length}.log`);
+        const log = join(VAR_DIR, 'test-logs', `multihost-${host.ns}-${workers.length}.log`);
         const common = { AUTOCODE_TEMPORAL_ADDRESS: server.address, PYTHONUNBUFFERED: '1', ...env };
         const child =
           kind === 'cpu'
@@ -106,7 +145,7 @@ export async function startCluster(hostNames: string[]): Promise<Cluster> {
       async destroy() {
         await cluster.stopWorkers().catch(() => {});
         await connection.close().catch(() => {});
-        await stopProcess(server.process).catch(() => {});
+        await server.stop().catch(() => {});
         net.destroy();
       },
     };
@@ -115,4 +154,16 @@ export async function startCluster(hostNames: string[]): Promise<Cluster> {
     net.destroy();
     throw err;
   }
+}
+
+/** Step checkpoints of unfinished trainings in the shared store (gpu/src/autocode_gpu/paths.py). */
+export function stepFiles(store: string): number[] {
+  const work = join(store, '_work');
+  if (!existsSync(work)) return [];
+  return readdirSync(work).flatMap((key) =>
+    readdirSync(join(work, key))
+      .map((f) => /^step-(\d{8})\.pt$/.exec(f)?.[1])
+      .filter((x): x is string => !!x)
+      .map(Number),
+  );
 }
