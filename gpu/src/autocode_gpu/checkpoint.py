@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from .errors import bad_checkpoint
 from .paths import checkpoints_root
-from .store import MANIFEST_FILE, TEMP_PREFIX, read_manifest, ref_of, sha256_file, write_manifest
+from .store import MANIFEST_FILE, TEMP_PREFIX, read_manifest, ref_of, ref_uri, sha256_file, write_manifest
 
 # Hashing every file on load is cheap for small policies and skipped for large ones (sizes still checked).
 VERIFY_HASH_BYTES = 512 << 20
@@ -171,9 +171,9 @@ def _write_checkpoint(model, tokenizer, dest: Path, producer, params, inputs, sa
     if (dest / MANIFEST_FILE).exists():
         # Another attempt finished first: same key, same inputs; keep theirs.
         shutil.rmtree(staging, ignore_errors=True)
-        return {**ref, "uri": str(dest.resolve())}
+        return {**ref, "uri": ref_uri(dest)}
     if dest.exists():
         shutil.rmtree(dest)  # a half-written leftover without a manifest
     os.replace(tmp, dest)
     shutil.rmtree(staging, ignore_errors=True)
-    return {**ref, "uri": str(dest.resolve())}
+    return {**ref, "uri": ref_uri(dest)}
