@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { withClient } from '../../cli/client';
+import { resolveUri } from '../../engines/store';
 import { PATHS, VAR_DIR } from '../../infra/paths';
 import { type ActivitySpan, fetchTree, type WorkflowSpan } from './history';
 import { type Interval, type Stamp, stackTimes, union } from './stages';
@@ -81,7 +82,7 @@ function shardLines(a: ActivitySpan): string[] {
   const refs = [...(r.dataset ? [['output', r.dataset] as const] : []), ...Object.entries(r.extra ?? {})];
   const out: string[] = [];
   for (const [name, ref] of refs) {
-    const parts = partsOf(ref.uri).filter(
+    const parts = partsOf(resolveUri(ref.uri)).filter(
       (p) => p.mtime >= (a.started_ms as number) - 1000 && p.mtime <= (a.closed_ms as number) + 1000,
     );
     if (parts.length === 0) continue;
