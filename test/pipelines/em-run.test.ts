@@ -113,13 +113,13 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     expect(rows.every((r) => r.mode === 'dictated_cot')).toBe(true);
   });
 
-  it('fails after its rollouts when the gpu worker dies, and resume regenerates no rollout shard', async () => {
+  it('serves the policy again when its gpu worker dies during evaluation, regenerating no rollout shard; resume finds every node', async () => {
     // biome-ignore lint/suspicious/noExplicitAny: a parsed YAML document, edited field by field
     const spec = smallSpec() as Record<string, any>;
     spec.queries.train = [{ tiny_world: { seed: 4, per_family: 3 } }];
     // Enough evaluation work (3 modes x 80 queries) that it is still running when the worker dies.
     spec.queries.eval = [{ tiny_world: { seed: 5, per_family: 20, split: 'test' } }];
-    // Evaluation needs the policy server: with one attempt, a dead gpu worker fails the run.
+    // One attempt: the dead server fails the node at once, and the workflow serves the policy again.
     const evaluate = spec.iteration.nodes.find((n: { id: string }) => n.id === 'evaluate');
     evaluate.retry = { maximum_attempts: 1 };
     const handle: WorkflowHandle = await server.client.workflow.start('emRun', {
@@ -140,11 +140,15 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     }
     expect(evaluating).toBe(true);
     gpu.kill('SIGKILL');
-    await expect(handle.result()).rejects.toThrow();
     const before = partStamps(env.AUTOCODE_STORE as string, 'rollouts');
     expect(before.size).toBeGreaterThan(0);
-
+    // A new gpu worker: the run serves the policy there and reruns the evaluation.
     gpu = spawnGpuWorker(server.address, 'em-gpu-2', env);
+    const first = (await handle.result()) as EmRunResult;
+    expect(first.iterations.at(-1)?.iteration).toBe(1);
+    expect(partStamps(env.AUTOCODE_STORE as string, 'rollouts')).toEqual(before);
+
+    // Resuming the run (a new execution from its recorded input) finds every node finished.
     const input = await runInput(server.client, 'em-resume');
     const resumed = await server.client.workflow.start('emRun', {
       taskQueue: TASK_QUEUES.cpu,
@@ -156,6 +160,7 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     // The store holds exactly the same rollout part files, untouched: 0 shards regenerated.
     expect(partStamps(env.AUTOCODE_STORE as string, 'rollouts')).toEqual(before);
     const nodes = result.iterations.at(-1)!.nodes;
-    for (const n of ['rollouts_cot', 'rollouts_code', 'rollouts_native']) expect(nodes[n]?.cached).toBe(true);
+    for (const n of ['rollouts_cot', 'rollouts_code', 'rollouts_native', 'evaluate'])
+      expect(nodes[n]?.cached, n).toBe(true);
   });
 });
