@@ -187,10 +187,13 @@ describe('chaos: kill -9 of each worker kind and of the dev server during a run'
     // The same rollout rows, each (query, mode, sample) once; sampled log-probs agree to float noise
     // (the server's batches differ between runs).
     for (const node of ['rollouts_cot', 'rollouts_code', 'rollouts_native']) {
-      const rows = async (dir: string) =>
-        (await readRows(record(dir, 'iter-1', node).dataset!)).sort((x, y) =>
+      const rows = async (dir: string) => {
+        // Refs are relative to the store root: each run's store is under its own var dir (<var>/runs/<id>).
+        process.env.AUTOCODE_STORE = join(dir, '..', '..', 'store');
+        return (await readRows(record(dir, 'iter-1', node).dataset!)).sort((x, y) =>
           `${x.query_id}/${x.sample}`.localeCompare(`${y.query_id}/${y.sample}`),
         );
+      };
       const [a, b] = [await rows(calm.runDir), await rows(chaos.runDir)];
       expect(new Set(b.map((r) => `${r.query_id}/${r.mode}/${r.sample}`)).size, node).toBe(b.length);
       expect(b.length, node).toBe(a.length);

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refUri } from '../../engines/store';
 import { describePolicy } from '../../pipelines/policy-source';
 import { type FakeHub, startFakeHub } from '../hub/fake-hub';
 
@@ -106,7 +107,9 @@ describe('prepareRun with a Code4Math policy', () => {
   it('renders a JSONL file through the run templates, keyed by its bytes only', async () => {
     const a = await prepareRun({ run_id: 'c1', spec: 'tiny', overrides: policy(demosJsonl) });
     expect(await readRows(a.demonstrations!)).toEqual(EXPECTED);
-    expect(a.base).toEqual({ checkpoint: { uri: base, key: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(a.base).toEqual({
+      checkpoint: { uri: refUri(base), key: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     // The same bytes elsewhere: the same entry, nothing new written.
     const before = storeEntries();
     const copy = join(files, 'copy.jsonl');
