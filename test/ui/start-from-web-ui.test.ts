@@ -83,6 +83,18 @@ describe('starting emRun from the Web UI', { timeout: 180_000 }, () => {
     await handle.terminate('test done');
   });
 
+  /** The run ids of a workflow id once none of its runs is still running. */
+  async function closedRuns(workflowId: string): Promise<string[]> {
+    for (let i = 0; ; i++) {
+      const runs = [];
+      for await (const w of server.client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+        runs.push(w);
+      if (runs.length > 0 && runs.every((w) => w.status.name !== 'RUNNING')) return runs.map((w) => w.runId);
+      if (i >= 300) throw new Error(`${workflowId}: a run is still running`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   it('fails fast on an invalid spec, naming the field, and writes nothing to the store', async () => {
     const before = storeEntries(store);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -90,16 +102,21 @@ describe('starting emRun from the Web UI', { timeout: 180_000 }, () => {
       spec: 'tiny',
       overrides: { 'defaults.estimate.alpha': 'zero' },
     });
-    const handle = server.client.workflow.getHandle('ui-bad');
-    await expect(handle.result()).rejects.toThrow();
-    const message = JSON.stringify(await handle.fetchHistory());
-    expect(message).toContain('iteration.nodes[3].with.alpha');
-    expect(message).toContain('InvalidSpec');
-    expect((await handle.describe()).status.name).toBe('FAILED');
-    // One attempt: the failure is non-retryable.
-    const attempts =
-      (await handle.fetchHistory()).events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
-    expect(attempts.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+    await expect(server.client.workflow.getHandle('ui-bad').result()).rejects.toThrow();
+    // Histories are read once visibility has the run closed (read at once, a failed run's history came
+    // back without its last events once under load); every run of the id must fail the same way.
+    const runs = await closedRuns('ui-bad');
+    for (const runId of runs) {
+      const handle = server.client.workflow.getHandle('ui-bad', runId);
+      const history = await handle.fetchHistory();
+      const message = JSON.stringify(history);
+      expect(message).toContain('iteration.nodes[3].with.alpha');
+      expect(message).toContain('InvalidSpec');
+      expect((await handle.describe()).status.name).toBe('FAILED');
+      // One attempt: the failure is non-retryable.
+      const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
+      expect(attempts.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+    }
     expect(storeEntries(store)).toBe(before);
     await page.goto(`${server.uiUrl}/namespaces/default/workflows/ui-bad`);
     await page.getByText('Failed').first().waitFor({ timeout: 30_000 });
