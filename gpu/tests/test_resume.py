@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,7 +70,10 @@ def test_killed_update_resumes_from_its_step_checkpoint(
     assert not list(work_root().glob("*/step-*.pt"))  # cleaned up once the checkpoint is written
 
     # The resumed run ends where an uninterrupted one does (same data order, optimizer state restored).
-    monkeypatch.setenv("AUTOCODE_STORE", str(tmp_path / "other-store"))
+    # Another store holding the same inputs (refs are relative to the root) and no finished checkpoint.
+    other = tmp_path / "other-store"
+    shutil.copytree(store, other, ignore=shutil.ignore_patterns("checkpoints", "_work"))
+    monkeypatch.setenv("AUTOCODE_STORE", str(other))
     straight = run_update(req)
     assert straight["metrics"]["resumed_from_step"] == 0
     monkeypatch.setenv("AUTOCODE_STORE", str(store))
