@@ -224,6 +224,8 @@ class Ranks:
             for r, _lr, c, pid in _FAILURE.findall(tail)
             if int(c) < 0 and not any(rec["rank"] == int(r) for rec in records)
         ]
+        # torchrun sends SIGTERM to the surviving ranks once one dies: name the rank that died first.
+        deaths.sort(key=lambda d: d[1] == -signal.SIGTERM)
         what = f"{self.job} under {self.launch.ranks} ranks"
         if deaths:
             rank, c, pid = deaths[0]
