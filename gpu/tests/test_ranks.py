@@ -49,6 +49,16 @@ def processes_under(path: Path) -> list[int]:
     return found
 
 
+def describe_process(pid: int) -> str:
+    """pid, parent, state and command line: what a leftover process was, for an assertion message."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{pid} (parent {stat[1]}, state {stat[0]}): {cmd[:200]}"
+
+
 def rank_pid(rank: int) -> int:
     (pid_file,) = work_root().glob(f"ranks-*/rank-{rank}.pid")
     return int(pid_file.read_text())
@@ -153,10 +163,12 @@ def test_cancel_and_a_killed_rank_leave_no_rank_and_the_retry_finishes_the_same(
     assert not err.value.non_retryable and err.value.type == "RankDied"
     assert "rank 1" in str(err.value) and f"pid {killed[0]}" in str(err.value) and "SIGKILL" in str(err.value)
     # Survivors get SIGTERM and finish their step, SIGKILL after the supervisor's 30 s grace.
+    at_failure = {pid: describe_process(pid) for pid in processes_under(work_root())}
     deadline = time.monotonic() + 45
     while processes_under(work_root()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not processes_under(work_root()), "a rank outlived the failed attempt"
+    left = processes_under(work_root())
+    assert not left, f"a rank outlived the failed attempt: {left}; at the failure: {at_failure}"
     saved = saved_steps(key)
     assert saved and 6 <= saved[-1] < TOTAL  # nothing finished is lost: step 6 (or 7) is on disk
 

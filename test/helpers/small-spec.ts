@@ -12,5 +12,8 @@ export function smallSpec(): Record<string, unknown> {
   spec.queries.eval = [{ tiny_world: { seed: 3, per_family: 2, split: 'test' } }];
   spec.defaults.rollouts = { ...spec.defaults.rollouts, samples: 2, max_tokens: 48, shard_size: 4 };
   spec.defaults.evaluate = { max_tokens: 48, max_rounds: 2 };
+  // One in-process server: these tests start many workers on 2 cores, and kill some; the pool of
+  // tiny.yaml (two child servers) has its own tests (test/inference/pool.test.ts, gpu/tests/test_pool.py).
+  spec.inference = { embedded: { port: 0, replicas: 1 } };
   return spec;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInput } from '../../cli/commands/runs';
 import { resolveUri } from '../../engines/store/locate';
 import { readRows } from '../../engines/store/reader';
+import { readSpecFile, resolveSpecPath } from '../../pipelines/load';
 import type { IterationProgress, RunProgress } from '../../schemas/progress';
 import { TASK_QUEUES } from '../../schemas/queues';
 import type { NodeResult } from '../../schemas/run';
@@ -49,13 +50,32 @@ describe('emRun on the tiny world', { timeout: 420_000 }, () => {
     await server?.stop();
   });
 
-  it('runs bootstrap, evaluation, one iteration and the report; every node recorded, no duplicate rollout', async () => {
+  it("runs bootstrap, evaluation, one iteration and the report on tiny.yaml's serving; every node recorded, no duplicate rollout", async () => {
+    // The main job's serving as shipped (a pool of two child servers), not the small spec's one server.
+    const { inference } = readSpecFile(resolveSpecPath('tiny')) as {
+      inference: { embedded: { replicas: number } };
+    };
+    expect(inference.embedded.replicas).toBe(2);
     const handle = await server.client.workflow.start('emRun', {
       taskQueue: TASK_QUEUES.cpu,
       workflowId: 'em-full',
-      args: [{ spec_inline: smallSpec() }],
+      args: [{ spec_inline: { ...smallSpec(), inference } }],
     });
     const result = (await handle.result()) as EmRunResult;
+    // Every serve answered from two processes: the bootstrap's in emRun, and the update's in its
+    // iteration where the update changed the policy (this small spec's barely trained model may leave
+    // the update nothing to train on).
+    const histories = await Promise.all(
+      ['em-full', 'em-full/iter-1'].map((id) => server.client.workflow.getHandle(id).fetchHistory()),
+    );
+    const served = histories
+      .flatMap((h) => h.events ?? [])
+      .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => !!d)
+      .map((d) => JSON.parse(Buffer.from(d).toString()) as { base_urls?: string[] })
+      .filter((r) => Array.isArray(r.base_urls));
+    expect(served.length).toBeGreaterThanOrEqual(1);
+    for (const r of served) expect(new Set(r.base_urls).size).toBe(2);
     expect(result.iterations.map((i) => i.iteration)).toEqual([0, 1]);
     expect(Object.keys(result.iterations[1]!.metrics)).toContain('tiny_world.auto.accuracy');
     const progress = await handle.query<RunProgress>('progress');
