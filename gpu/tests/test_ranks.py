@@ -121,9 +121,21 @@ def test_cancel_and_a_killed_rank_leave_no_rank_and_the_retry_finishes_the_same(
     one_rank: tuple,
     train_ref: dict,  # noqa: F811
     ckpt_a: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key, m1, p1 = one_rank
     req = node_request("policy_update", {**RUN, "ranks": 2}, train_ref, ckpt_a)
+    # The launch's torchrun log goes with its run folder: keep its end for the assertion messages.
+    logs: list[str] = []
+    rmtree = shutil.rmtree
+
+    def keep_log(path: Path, *args: object, **kwargs: object) -> None:
+        log = Path(path) / "torchrun.log"
+        if log.is_file():
+            logs.append(log.read_text(errors="replace")[-2500:])
+        rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shutil, "rmtree", keep_log)
 
     # 1. Temporal cancels the activity at step 3: every rank stops, rank 0 saves the step it finished.
     env = ActivityEnvironment()
@@ -144,7 +156,7 @@ def test_cancel_and_a_killed_rank_leave_no_rank_and_the_retry_finishes_the_same(
     assert not processes_under(work_root()), "a rank outlived the cancelled activity"
     assert not list(work_root().glob("ranks-*"))  # nor did its run folder
     saved = saved_steps(key)
-    assert saved and 3 <= saved[-1] < TOTAL
+    assert saved and 3 <= saved[-1] < TOTAL, f"saved {saved}, progress seen {seen}; torchrun: {logs[-1:]}"
 
     # 2. The retry resumes there; rank 1 is killed with SIGKILL at step 7: a retryable error naming it.
     env = ActivityEnvironment()
@@ -168,7 +180,7 @@ def test_cancel_and_a_killed_rank_leave_no_rank_and_the_retry_finishes_the_same(
     while processes_under(work_root()) and time.monotonic() < deadline:
         time.sleep(0.2)
     left = processes_under(work_root())
-    assert not left, f"a rank outlived the failed attempt: {left}; at the failure: {at_failure}"
+    assert not left, f"a rank outlived the failed attempt: {left}; at the failure: {at_failure}; {logs[-1:]}"
     saved = saved_steps(key)
     assert saved and 6 <= saved[-1] < TOTAL  # nothing finished is lost: step 6 (or 7) is on disk
 

@@ -35,6 +35,12 @@ def test_killed_update_resumes_from_its_step_checkpoint(
         "hyper": {**HYPER, "batch_size": 2, "grad_accum": 2, "epochs": 5, "checkpoint_every": 2},
     }
     total = 30
+    # Step files another test left behind (one that failed mid-run) are not this run's.
+    before = set(work_root().glob("*/step-*.pt"))
+
+    def step_files() -> list[Path]:
+        return sorted(set(work_root().glob("*/step-*.pt")) - before)
+
     env = {**os.environ, "PYTHONPATH": str(SRC), "AUTOCODE_STORE": str(store), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "autocode_gpu.jobs", "update", json.dumps(req)],
@@ -59,7 +65,7 @@ def test_killed_update_resumes_from_its_step_checkpoint(
         proc.kill()
         proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
-    steps = sorted(p.name for p in work_root().glob("*/step-*.pt"))
+    steps = [p.name for p in step_files()]
     assert steps, "no step checkpoint on disk"
     saved = max(int(s[5:13]) for s in steps)
     assert 4 <= saved < total
@@ -67,7 +73,7 @@ def test_killed_update_resumes_from_its_step_checkpoint(
     resumed = run_update(req)["metrics"]
     assert resumed["resumed_from_step"] == saved
     assert resumed["steps"] == total and resumed["cached"] is False
-    assert not list(work_root().glob("*/step-*.pt"))  # cleaned up once the checkpoint is written
+    assert not step_files()  # cleaned up once the checkpoint is written
 
     # The resumed run ends where an uninterrupted one does (same data order, optimizer state restored).
     # Another store holding the same inputs (refs are relative to the root) and no finished checkpoint.
