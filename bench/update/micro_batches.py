@@ -12,15 +12,12 @@ loss-bearing tokens), so the gradient is the same; only the padding differs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "gpu" / "src"))
+from demos_ref import demonstrations_ref
 
 
 def main() -> None:
@@ -34,18 +31,8 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     os.environ["AUTOCODE_STORE"] = tempfile.mkdtemp(prefix="bench-micro-")
     from autocode_gpu.policy import run_sft
-    from autocode_gpu.store import files_digest
 
-    directory = a.demonstrations.resolve()
-    manifest = json.loads((directory / "_manifest.json").read_text())
-    ref = {
-        "kind": "demonstrations",
-        "key": manifest["key"],
-        "uri": str(directory),
-        "sha256": files_digest(manifest["files"]),
-        "rows": manifest["rows"],
-        "schema_version": manifest["schema_version"],
-    }
+    ref = demonstrations_ref(a.demonstrations)
     figures = {}
     for batch, accum in [(32, 1), (8, 4)]:
         t = time.monotonic()

@@ -27,9 +27,11 @@ from autocode_gpu.checkpoint import load_policy
 from autocode_gpu.paths import local_path, work_root
 from autocode_gpu.policy_activities import policy_update
 
-# 24 rows, 4 sequences a step (2 micro-batches of 2: one per rank), 2 epochs: 12 steps.
-RUN = {**HYPER, "batch_size": 2, "grad_accum": 2, "epochs": 2, "seed": 3, "checkpoint_every": 2}
-TOTAL = 12
+# 24 rows, 4 sequences a step (2 micro-batches of 2: one per rank), 4 epochs: 24 steps. Heartbeats
+# sample rank 0's progress every 0.2 s, and a step takes milliseconds: with 12 steps the run could
+# finish between the step-7 heartbeat and the kill it triggers, and the test then found no step file.
+RUN = {**HYPER, "batch_size": 2, "grad_accum": 2, "epochs": 4, "seed": 3, "checkpoint_every": 2}
+TOTAL = 24
 TOL = 1e-5
 
 

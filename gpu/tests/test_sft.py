@@ -10,8 +10,9 @@ import pytest
 from conftest import TINY_TEST, demonstrations, write_dataset
 from temporalio.exceptions import ApplicationError
 
+from autocode_gpu import examples
 from autocode_gpu.checkpoint import load_policy
-from autocode_gpu.demos import encode_demonstration, tool_output_spans
+from autocode_gpu.demos import encode_demonstration, segments, tool_output_spans
 from autocode_gpu.paths import local_path
 from autocode_gpu.policy import run_sft
 
@@ -29,6 +30,53 @@ def test_tool_output_is_masked_on_token_boundaries(tokenizer) -> None:
     at = RESPONSE.index("\\boxed")
     _, ids2, mask2 = encode_demonstration(tokenizer, "q", RESPONSE, [(at, len(RESPONSE))])
     assert tokenizer.decode([t for t, m in zip(ids2, mask2, strict=True) if m == 0]) == RESPONSE[at:]
+
+
+def one_call_per_text(
+    tokenizer, prompt: str, response: str, spans
+) -> tuple[list[int], list[int], list[float]]:
+    """The ids the tokenizer gives each text on its own call: what the batched encoding must match."""
+    ids, mask = [], []
+    for text, weight in segments(response, tool_output_spans(response) if spans is None else spans):
+        piece = tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids += piece
+        mask += [weight] * len(piece)
+    return tokenizer(prompt)["input_ids"], [*ids, tokenizer.eos_token_id], [*mask, 1.0]
+
+
+@pytest.mark.parametrize("chunk", [examples.ENCODE_CHUNK, 3])
+def test_batched_demo_encoding_gives_the_ids_of_one_call_per_text(tokenizer, monkeypatch, chunk: int) -> None:
+    # What a model or a user writes: two tool rounds, an unclosed output fence, an error traceback,
+    # non-ASCII prose, an empty prompt, explicit spans (and a null one) beside the convention.
+    odd = [
+        ("User: 3*4?\nAssistant:", " ```python\nprint(3*4)\n```\n```output\n12\n```\n"
+         "```python\nprint(12+1)\n```\n```output\n13\n```\n\\boxed{13}"),
+        ("", " ```python\n1/0\n```\n```output\nTraceback (most recent call last):\nZeroDivisionError"),
+        ("Frage: Größer, 7 oder 9? ", " 9 ist größer — 答案 \\boxed{9} 🎉"),
+        ("  leading spaces", "   \n\n  trailing  "),
+    ]  # fmt: skip
+    base = demonstrations(40, seed=5)
+    prompts = base["prompt"].to_pylist() + [p for p, _ in odd]
+    responses = base["response"].to_pylist() + [r for _, r in odd]
+    spans: list = [None] * len(prompts)
+    spans[1] = [{"start": 0, "end": 3}, {"start": 5, "end": len(responses[1])}]
+    spans[-3] = [{"start": 2, "end": 2}]
+    table = pa.table(
+        {
+            "demo_id": [f"d{i}" for i in range(len(prompts))],
+            "prompt": prompts,
+            "response": responses,
+            "mask_spans": pa.array(spans, pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))),
+        }
+    )
+    monkeypatch.setattr(examples, "ENCODE_CHUNK", chunk)
+    got = examples.demo_examples(table, tokenizer, "mem://t")
+    assert len(got) == len(prompts)
+    for i, e in enumerate(got):
+        row_spans = None if spans[i] is None else [(s["start"], s["end"]) for s in spans[i]]
+        want = one_call_per_text(tokenizer, prompts[i], responses[i], row_spans)
+        assert (e.prompt_ids, e.response_ids, e.mask) == want, i
+    assert 0 < sum(m == 0 for m in got[-4].mask) < len(got[-4].mask)  # two outputs masked, code kept
 
 
 def test_sft_trains_the_tiny_model_from_scratch(store: Path) -> None:

@@ -48,17 +48,47 @@ def segments(response: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str,
     return out
 
 
+def response_pieces(response: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[str, float]]:
+    """The response's (text, loss weight) pieces: by ``spans`` if given, else by the tool-call convention."""
+    return segments(response, tool_output_spans(response) if spans is None else spans)
+
+
 def encode_demonstration(
     tokenizer, prompt: str, response: str, spans: Sequence[tuple[int, int]] | None = None
 ) -> tuple[list[int], list[int], list[float]]:
     """(prompt ids, response ids ending in EOS, loss mask over the response ids)."""
-    prompt_ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
-    response_ids: list[int] = []
-    mask: list[float] = []
-    for text, weight in segments(response, tool_output_spans(response) if spans is None else spans):
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        response_ids.extend(ids)
-        mask.extend([weight] * len(ids))
-    response_ids.append(tokenizer.eos_token_id)
-    mask.append(1.0)
-    return prompt_ids, response_ids, mask
+    return encode_pieces(tokenizer, [prompt], [response_pieces(response, spans)])[0]
+
+
+def encode_pieces(
+    tokenizer, prompts: Sequence[str], pieces: Sequence[Sequence[tuple[str, float]]]
+) -> list[tuple[list[int], list[int], list[float]]]:
+    """encode_demonstration for many rows in two tokenizer calls. A fast tokenizer encodes a list in
+    Rust, giving each text the ids a call of its own gives: on the tiny bootstrap's 33,000
+    demonstrations, one call per piece took 15 s, this 5 s."""
+    prompt_ids = _token_ids(tokenizer, list(prompts), True)
+    ids = _token_ids(tokenizer, [text for row in pieces for text, _ in row], False)
+    eos = tokenizer.eos_token_id  # a property lookup through the vocabulary: once, not per row
+    out: list[tuple[list[int], list[int], list[float]]] = []
+    at = 0
+    for p, row in zip(prompt_ids, pieces, strict=True):
+        response_ids: list[int] = []
+        mask: list[float] = []
+        for _, weight in row:
+            response_ids.extend(ids[at])
+            mask.extend([weight] * len(ids[at]))
+            at += 1
+        response_ids.append(eos)
+        mask.append(1.0)
+        out.append((list(p), response_ids, mask))
+    return out
+
+
+def _token_ids(tokenizer, texts: list[str], add_special_tokens: bool) -> list[list[int]]:
+    if not texts:
+        return []
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:  # a slow (Python) tokenizer
+        return tokenizer(texts, add_special_tokens=add_special_tokens)["input_ids"]
+    # What PreTrainedTokenizerFast.__call__ runs on a list, without its per-text Python conversion.
+    return [e.ids for e in backend.encode_batch(texts, add_special_tokens=add_special_tokens)]

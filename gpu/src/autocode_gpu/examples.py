@@ -9,11 +9,13 @@ from typing import Any
 import pyarrow as pa
 import torch
 
-from .demos import encode_demonstration
+from .demos import encode_pieces, response_pieces
 from .errors import bad_dataset
 
 TRAIN_COLUMNS = ["prompt_token_ids", "response_token_ids", "loss_mask", "behavior_logprobs", "advantage"]
 DEMO_COLUMNS = ["prompt", "response"]
+# Rows per batched tokenizer call: bounds the encodings held at once on a large dataset.
+ENCODE_CHUNK = 4096
 
 
 @dataclass
@@ -104,20 +106,26 @@ def demo_examples(table: pa.Table, tokenizer, uri: str) -> list[Example]:
     prompts, responses = table.column("prompt").to_pylist(), table.column("response").to_pylist()
     spans = table.column("mask_spans").to_pylist() if "mask_spans" in table.column_names else None
     weights = table.column("weight").to_pylist() if "weight" in table.column_names else None
-    out = []
+    pieces = []
     for i in range(table.num_rows):
-        where = f"demonstrations {uri} {_row_name(table, i)}"
         if not isinstance(prompts[i], str) or not isinstance(responses[i], str) or not responses[i]:
-            raise bad_dataset(f"{where}: prompt and response must be non-empty strings")
+            raise bad_dataset(
+                f"demonstrations {uri} {_row_name(table, i)}: prompt and response must be non-empty strings"
+            )
         row_spans = None
         if spans is not None and spans[i] is not None:
             row_spans = [(int(s["start"]), int(s["end"])) for s in spans[i]]
         try:
-            p, r, m = encode_demonstration(tokenizer, prompts[i], responses[i], row_spans)
+            pieces.append(response_pieces(responses[i], row_spans))
         except ValueError as e:
-            raise bad_dataset(f"{where}: {e}") from e
-        w = 1.0 if weights is None or weights[i] is None else float(weights[i])
-        out.append(Example(p, r, m, None, w))
+            raise bad_dataset(f"demonstrations {uri} {_row_name(table, i)}: {e}") from e
+    out = []
+    for at in range(0, table.num_rows, ENCODE_CHUNK):
+        rows = range(at, min(at + ENCODE_CHUNK, table.num_rows))
+        encoded = encode_pieces(tokenizer, prompts[rows.start : rows.stop], pieces[rows.start : rows.stop])
+        for i, (p, r, m) in zip(rows, encoded, strict=True):
+            w = 1.0 if weights is None or weights[i] is None else float(weights[i])
+            out.append(Example(p, r, m, None, w))
     return out
 
 
