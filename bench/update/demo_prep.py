@@ -68,7 +68,7 @@ def main() -> None:
     step("train the tokenizer")
     from transformers import LlamaForCausalLM  # noqa: F401
 
-    step("import transformers' Llama (warm in the worker)")
+    step("import transformers' Llama")
     batched = demo_examples(table, tokenizer, ref["uri"])
     fast = step("encode the examples, batched")
     peer = one_call_per_text(tokenizer, table)

@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import socket
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -58,16 +57,6 @@ async def connect(address: str, namespace: str) -> Client:
         ) from e
 
 
-def warm_imports() -> None:
-    """Imports the policy's model classes while the worker waits for its first task. transformers'
-    Llama pulls in torch.distributed.tensor, dynamo and sympy: 8.6 s on an idle 2-core host, which the
-    first policy activity (the bootstrap, on the main job's critical path) paid before."""
-    try:
-        from transformers import LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: F401
-    except Exception as e:  # the activity that needs them reports it, with its own context
-        logging.warning("warming imports failed: %s", e)
-
-
 async def run(address: str, namespace: str, task_queue: str) -> None:
     client = await connect(address, namespace)
     # One activity at a time: the policy owns the device. Activities are synchronous (torch
@@ -90,7 +79,6 @@ async def run(address: str, namespace: str, task_queue: str) -> None:
             loop.add_signal_handler(sig, stop.set)
         async with worker:
             logging.info("gpu worker polling %s on %s", task_queue, address)
-            threading.Thread(target=warm_imports, name="warm-imports", daemon=True).start()
             await stop.wait()
 
 
