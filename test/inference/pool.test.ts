@@ -124,16 +124,21 @@ describe('an inference pool of two embedded servers', { timeout: 600_000 }, () =
 
     const victim = servers[1] as EmbeddedServer;
     let servedAtKill = -1;
+    let inFlightAtKill = 0;
     const hit = await rollouts(urls, (client) => {
       const s = client.endpointStats()[1];
       if (servedAtKill < 0 && s && s.served >= 3 && s.in_flight > 0) {
         servedAtKill = s.served;
+        inFlightAtKill = s.in_flight;
         process.kill(victim.pid, 'SIGKILL');
       }
     });
     expect(servedAtKill).toBeGreaterThan(0); // killed mid-run, with requests in flight on it
     const [live, dead] = hit.stats as [(typeof hit.stats)[0], (typeof hit.stats)[0]];
-    expect(dead.served).toBe(servedAtKill); // drained: nothing more answered there
+    // Drained: nothing sent after the kill was answered there. A reply the server wrote just before
+    // SIGKILL can still be read from the socket (seen once on a 2-core host: 4 served, 3 at kill).
+    expect(dead.served).toBeGreaterThanOrEqual(servedAtKill);
+    expect(dead.served - servedAtKill).toBeLessThanOrEqual(inFlightAtKill);
     expect(dead.failed).toBeGreaterThan(0);
     expect(hit.retries).toBeGreaterThan(0);
     expect(live.served).toBeGreaterThan(calm.stats[0]?.served ?? 0);
