@@ -48,9 +48,8 @@ def main() -> None:
         wall = time.monotonic() - t
         m = out["metrics"]
         assert not m["cached"]
-        shutil.rmtree(
-            local_path(out["checkpoint"]["uri"])
-        )  # the next layout has the same key
+        # The next layout has the same key: it must train, not find this one.
+        shutil.rmtree(local_path(out["checkpoint"]["uri"]))
         rates[(ranks, threads)] = m["tokens_per_s"]
         print(
             f"{ranks} rank(s) x {threads} thread(s): {m['tokens_per_s']:7.0f} tok/s, train "

@@ -121,9 +121,9 @@ def demo_examples(table: pa.Table, tokenizer, uri: str) -> list[Example]:
             raise bad_dataset(f"demonstrations {uri} {_row_name(table, i)}: {e}") from e
     out = []
     for at in range(0, table.num_rows, ENCODE_CHUNK):
-        rows = range(at, min(at + ENCODE_CHUNK, table.num_rows))
-        encoded = encode_pieces(tokenizer, prompts[rows.start : rows.stop], pieces[rows.start : rows.stop])
-        for i, (p, r, m) in zip(rows, encoded, strict=True):
+        end = min(at + ENCODE_CHUNK, table.num_rows)
+        encoded = encode_pieces(tokenizer, prompts[at:end], pieces[at:end])
+        for i, (p, r, m) in zip(range(at, end), encoded, strict=True):
             w = 1.0 if weights is None or weights[i] is None else float(weights[i])
             out.append(Example(p, r, m, None, w))
     return out
